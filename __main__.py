@@ -1,0 +1,36 @@
+"""MLOps platform: stack config -> cloud foundation -> contract -> Kubernetes platform -> stack outputs."""
+
+import pulumi
+
+from clouds import build_foundation
+from config import load_stack_config
+from k8s_platform import MlopsPlatform, MlopsPlatformArgs
+
+# 1. Typed config: a bad stack file stops here with one message per problem, before any resource exists.
+config = load_stack_config()
+
+# 2. The cloud foundation (network, cluster, node pools, object store, Postgres, registry, secrets,
+#    identities) fills the one contract the platform layer reads.
+foundation = build_foundation(config)
+contract = foundation.contract
+
+# 3. The cloud-agnostic platform services, installed onto the contract's cluster.
+platform = MlopsPlatform(
+    "platform",
+    MlopsPlatformArgs(
+        contract=contract,
+        components=config.components,
+        dns=config.dns,
+        environment=config.environment,
+    ),
+)
+
+# 4. What users and CI need next.
+pulumi.export("cloud", contract.cloud)
+pulumi.export("clusterName", contract.cluster_name)
+pulumi.export("kubeconfig", contract.kubeconfig)
+pulumi.export("artifactStoreUri", contract.artifact_store.uri)
+pulumi.export("databaseEndpoint", pulumi.Output.concat(contract.database.host, ":", str(contract.database.port)))
+pulumi.export("mlflowUrl", platform.mlflow_url)
+for key, value in foundation.stack_outputs.items():
+    pulumi.export(key, value)

@@ -1,0 +1,223 @@
+"""The contract between a cloud foundation and the Kubernetes platform layer.
+
+Every foundation (`clouds/<cloud>/foundation.py`) returns one `PlatformContract`; `k8s_platform` reads
+nothing else about the cloud. A field that only some clouds can fill is optional and says so.
+The workload catalog below is shared by both sides: a foundation binds a cloud identity to exactly
+these namespace/service-account pairs, and the platform layer creates exactly these service accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from config.model import CpuSpotNodePool, GpuSpotNodePool
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A platform workload that needs a cloud identity: its name, namespace and Kubernetes service account."""
+
+    name: str
+    namespace: str
+    service_account: str
+
+    @property
+    def subject(self) -> str:
+        """The OIDC subject Kubernetes puts in the workload's projected token."""
+        return f"system:serviceaccount:{self.namespace}:{self.service_account}"
+
+
+class Workloads:
+    """The one list of workloads with cloud identities; foundations and the platform layer both import it."""
+
+    MLFLOW = Workload("mlflow", "mlflow", "mlflow")
+    KSERVE_INFERENCE = Workload("kserve-inference", "models", "model-server")
+    """Service account of platform-owned InferenceServices; the storage initializer reads models with it."""
+    ARGO_WORKFLOWS = Workload("argo-workflows", "argo", "workflow-runner")
+    """Pipelines run as this account: artifact repository read/write and MLflow logging."""
+    EXTERNAL_SECRETS = Workload("external-secrets", "external-secrets", "external-secrets")
+    CERT_MANAGER = Workload("cert-manager", "cert-manager", "cert-manager")
+    KARPENTER = Workload("karpenter", "karpenter", "karpenter")
+    AWS_LOAD_BALANCER_CONTROLLER = Workload("aws-load-balancer-controller", "kube-system", "aws-load-balancer-controller")
+
+    @classmethod
+    def all(cls) -> list[Workload]:
+        return [v for v in vars(cls).values() if isinstance(v, Workload)]
+
+
+@dataclass(frozen=True)
+class WorkloadIdentity:
+    """How a workload's pods become its cloud identity. Applied to the service account and pod template.
+
+    AWS Pod Identity needs neither (the association lives in EKS); IRSA needs an annotation; Azure workload
+    identity needs an annotation on the service account *and* a label on the pod; GKE needs an annotation.
+    """
+
+    workload: Workload
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    principal: pulumi.Input[str] | None = None
+    """The cloud principal (role ARN, managed identity client ID, Google service account e-mail), for outputs."""
+
+
+class ArtifactStoreKind(StrEnum):
+    S3 = "s3"
+    AZURE_BLOB = "azure-blob"
+    GCS = "gcs"
+    S3_COMPATIBLE = "s3-compatible"
+    """An in-cluster S3 API (local stack): reached with an endpoint URL and generated keys."""
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """Keys of an in-cluster S3-compatible store. Never set for a cloud store: clouds use identities."""
+
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    kind: ArtifactStoreKind
+    bucket: pulumi.Input[str]
+    """Bucket (S3, GCS) or blob container (Azure)."""
+    prefix: str
+    """Path inside the bucket where MLflow keeps artifacts."""
+    uri: pulumi.Output[str]
+    """Full artifact root as MLflow spells it: s3://b/p, gs://b/p, wasbs://c@account.blob.core.windows.net/p."""
+    region: str | None = None
+    endpoint_url: pulumi.Input[str] | None = None
+    """S3-compatible stores only: the in-cluster S3 endpoint."""
+    account_name: pulumi.Input[str] | None = None
+    """Azure only: the storage account that holds the container."""
+    credentials: S3Credentials | None = None
+
+
+@dataclass(frozen=True)
+class Database:
+    """The PostgreSQL that backs MLflow's tracking store and model registry."""
+
+    host: pulumi.Input[str]
+    port: int
+    name: str
+    user: str
+    password: pulumi.Output[str]
+    """Always a Pulumi secret. The platform layer writes it into a Kubernetes Secret, never into Helm values."""
+    ssl_mode: str = "require"
+
+
+class NodeAutoscalerKind(StrEnum):
+    KARPENTER = "karpenter"
+    """AWS: the platform layer installs Karpenter and its NodePools."""
+    CLUSTER_AUTOSCALER = "cluster-autoscaler"
+    """AKS: the managed cluster autoscaler scales the node pools; nothing to install."""
+    NODE_AUTO_PROVISIONING = "node-auto-provisioning"
+    """GKE: node auto-provisioning creates pools on demand; nothing to install."""
+    NONE = "none"
+    """Local: the cluster is what it is."""
+
+
+class KedaSource(StrEnum):
+    MANAGED_ADDON = "managed-addon"
+    """The cloud runs KEDA (AKS add-on); installing the chart as well would fight it."""
+    HELM = "helm"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class KarpenterInputs:
+    """What the platform layer needs to install Karpenter and declare its EC2NodeClass and NodePools."""
+
+    cluster_name: pulumi.Input[str]
+    cluster_endpoint: pulumi.Input[str]
+    interruption_queue_name: pulumi.Input[str]
+    node_role_name: pulumi.Input[str]
+    discovery_tag_value: pulumi.Input[str]
+    """Subnets and security groups carry `karpenter.sh/discovery: <value>`."""
+    ami_alias: str
+    """EC2NodeClass amiSelectorTerms alias, e.g. `al2023@v20261101`; `al2023@latest` only in dev."""
+    cpu_pool: CpuSpotNodePool
+    gpu_pool: GpuSpotNodePool
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    nodes: NodeAutoscalerKind
+    keda: KedaSource
+    karpenter: KarpenterInputs | None = None
+    gpu_device_plugin_managed: bool = False
+    """True when the cloud installs the NVIDIA driver and device plugin (GKE, AKS gpuProfile)."""
+
+
+class LoadBalancerProvisioner(StrEnum):
+    AWS_LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
+    """The platform layer installs the AWS Load Balancer Controller, which provisions an NLB for the gateway."""
+    CLOUD = "cloud"
+    """The cloud's built-in service controller provisions the load balancer (AKS, GKE)."""
+    NONE = "none"
+    """No load balancer (local): reach the gateway with port-forward or a NodePort."""
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """How traffic reaches the shared Gateway."""
+
+    load_balancer: LoadBalancerProvisioner
+    service_type: str = "LoadBalancer"
+    service_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Annotations on the gateway's Service (e.g. NLB scheme/target type for the AWS LB controller)."""
+    load_balancer_controller_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """What the load-balancer controller chart needs from the cloud (AWS: clusterName, region, vpcId)."""
+
+
+class SecretStoreKind(StrEnum):
+    AWS_SECRETS_MANAGER = "aws-secrets-manager"
+    AWS_PARAMETER_STORE = "aws-parameter-store"
+    AZURE_KEY_VAULT = "azure-key-vault"
+    GCP_SECRET_MANAGER = "gcp-secret-manager"
+    KUBERNETES = "kubernetes"
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    """The backend External Secrets reads. `provider` is the ClusterSecretStore `spec.provider` block as data,
+    so the cloud-specific shape stays in the foundation."""
+
+    kind: SecretStoreKind
+    provider: Mapping[str, Any]
+    secret_keys: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Logical secret name (e.g. `grafana-admin-password`) -> key in the backend."""
+
+
+@dataclass(frozen=True)
+class PlatformContract:
+    """Everything the Kubernetes platform layer may know about the cloud underneath it."""
+
+    cloud: str
+    """For labels and outputs only: the platform layer branches on the typed fields, never on this."""
+    cluster_name: pulumi.Input[str]
+    kubernetes_provider: k8s.Provider
+    kubernetes_version: str
+    kubeconfig: pulumi.Output[str] | None
+    """A secret; None where the user's own kubeconfig is used (local)."""
+    artifact_store: ArtifactStore
+    database: Database
+    identities: Mapping[str, WorkloadIdentity]
+    """Keyed by `Workload.name`; a workload missing here runs without a cloud identity."""
+    autoscaling: Autoscaling
+    ingress: Ingress
+    secret_store: SecretStore
+    default_storage_class: str
+    registry_url: pulumi.Input[str] | None = None
+    cluster_ready: Sequence[pulumi.Resource] = ()
+    """Resources in-cluster workloads must wait for (e.g. the system node group), so pods have somewhere to run."""
+
+    def identity_for(self, workload: Workload) -> WorkloadIdentity:
+        """The workload's binding, or an empty one (no annotations, no labels) if the cloud gave it none."""
+        return self.identities.get(workload.name, WorkloadIdentity(workload))

@@ -1,0 +1,85 @@
+"""The local foundation: points at an existing cluster and fills the contract with in-cluster services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import (
+    Autoscaling,
+    Ingress,
+    KedaSource,
+    LoadBalancerProvisioner,
+    NodeAutoscalerKind,
+    PlatformContract,
+    SecretStore,
+    SecretStoreKind,
+)
+from clouds.local.database import Postgres, PostgresArgs
+from clouds.local.storage import ObjectStore, ObjectStoreArgs
+from config import StackConfig
+from config.local import LocalSettings
+
+ARTIFACT_BUCKET = "mlflow-artifacts"
+
+
+class LocalFoundation(pulumi.ComponentResource):
+    contract: PlatformContract
+    stack_outputs: Mapping[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:local:Foundation", name, None, opts)
+        local = config.cloud
+        assert isinstance(local, LocalSettings)
+
+        provider = k8s.Provider(
+            f"{name}-kubernetes",
+            context=local.kubeconfig_context,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_cluster = pulumi.ResourceOptions(parent=self, providers=[provider])
+
+        store = ObjectStore(
+            "object-store",
+            ObjectStoreArgs(
+                bucket=ARTIFACT_BUCKET,
+                prefix=config.object_store.artifact_prefix,
+                storage_class=local.storage_class,
+                size_gb=local.object_store_size_gb,
+                protect=config.protect,
+            ),
+            in_cluster,
+        )
+        postgres = Postgres(
+            "postgres",
+            PostgresArgs(
+                settings=config.database,
+                storage_class=local.storage_class,
+                size_gb=local.database_size_gb,
+                protect=config.protect,
+            ),
+            in_cluster,
+        )
+
+        self.contract = PlatformContract(
+            cloud="local",
+            cluster_name=local.kubeconfig_context,
+            kubernetes_provider=provider,
+            kubernetes_version=config.cluster.kubernetes_version,
+            kubeconfig=None,
+            artifact_store=store.artifact_store,
+            database=postgres.database,
+            identities={},  # no cloud identities: the in-cluster store is reached with generated keys
+            autoscaling=Autoscaling(nodes=NodeAutoscalerKind.NONE, keda=KedaSource.HELM),
+            ingress=Ingress(load_balancer=LoadBalancerProvisioner.NONE, service_type="NodePort"),
+            secret_store=SecretStore(kind=SecretStoreKind.KUBERNETES, provider={}),
+            default_storage_class=local.storage_class,
+        )
+        self.stack_outputs = {
+            "kubeContext": local.kubeconfig_context,
+            "objectStoreEndpoint": store.artifact_store.endpoint_url,
+        }
+        self.register_outputs(dict(self.stack_outputs))

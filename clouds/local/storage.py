@@ -1,0 +1,104 @@
+"""An S3-compatible object store inside the cluster (SeaweedFS), standing in for S3/Blob/GCS on a laptop.
+
+SeaweedFS rather than MinIO: MinIO's community edition stopped shipping images and its chart is no
+longer maintained, while SeaweedFS is Apache-2.0, released monthly and has an all-in-one mode that
+fits a laptop. The bucket is created by the chart with versioning on, and the keys are generated here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from clouds.contract import ArtifactStore, ArtifactStoreKind, S3Credentials
+from k8s_platform.catalog import SEAWEEDFS
+from k8s_platform.helm import helm_release
+from k8s_platform.namespace import namespace
+
+S3_PORT = 8333
+CREDENTIALS_SECRET = "object-store-admin"
+
+
+@dataclass(frozen=True)
+class ObjectStoreArgs:
+    bucket: str
+    prefix: str
+    storage_class: str
+    size_gb: int
+    protect: bool
+
+
+class ObjectStore(pulumi.ComponentResource):
+    artifact_store: ArtifactStore
+
+    def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:local:ObjectStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ns = namespace(SEAWEEDFS.namespace, child)
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+
+        access_key = random.RandomString(f"{name}-access-key", length=20, special=False, upper=True, opts=child)
+        secret_key = random.RandomPassword(f"{name}-secret-key", length=40, special=False, opts=child)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=SEAWEEDFS.namespace),
+            string_data={"admin_access_key_id": access_key.result, "admin_secret_access_key": secret_key.result},
+            opts=in_ns,
+        )
+
+        release = helm_release(
+            "seaweedfs",
+            SEAWEEDFS,
+            {
+                # One pod runs master, volume, filer and the S3 gateway: right-sized for a laptop.
+                "master": {"enabled": False},
+                "volume": {"enabled": False},
+                "filer": {"enabled": False},
+                "allInOne": {
+                    "enabled": True,
+                    "s3": {
+                        "enabled": True,
+                        "enableAuth": True,
+                        "createBuckets": [{"name": args.bucket, "anonymousRead": False, "versioning": "Enabled"}],
+                    },
+                    "data": {
+                        "type": "persistentVolumeClaim",
+                        "size": f"{args.size_gb}Gi",
+                        "storageClass": args.storage_class,
+                    },
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "256Mi"},
+                        "limits": {"cpu": "1", "memory": "1Gi"},
+                    },
+                },
+                "s3": {
+                    "port": S3_PORT,
+                    "credentials": {
+                        "admin": {
+                            "existingSecret": CREDENTIALS_SECRET,
+                            "accessKeyKey": "admin_access_key_id",
+                            "secretKeyKey": "admin_secret_access_key",
+                        }
+                    },
+                },
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[credentials], protect=args.protect),
+        )
+
+        endpoint = f"http://seaweedfs-all-in-one.{SEAWEEDFS.namespace}.svc.cluster.local:{S3_PORT}"
+        self.artifact_store = ArtifactStore(
+            kind=ArtifactStoreKind.S3_COMPATIBLE,
+            bucket=args.bucket,
+            prefix=args.prefix,
+            uri=release.status.apply(lambda _: f"s3://{args.bucket}/{args.prefix}"),
+            region="us-east-1",  # S3 clients insist on a region; SeaweedFS ignores it
+            endpoint_url=endpoint,
+            credentials=S3Credentials(
+                access_key_id=pulumi.Output.secret(access_key.result),
+                secret_access_key=pulumi.Output.secret(secret_key.result),
+            ),
+        )
+        self.register_outputs({"endpoint": endpoint, "bucket": args.bucket})

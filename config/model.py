@@ -1,0 +1,245 @@
+"""The typed stack model: every setting the program reads, with safe defaults and validation.
+
+Settings shared by every cloud live here; settings only one cloud understands live in that cloud's
+module (`config/aws.py`, ...) and are selected by the `cloud` discriminator.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+PROJECT = "mlops-platform"
+
+
+class Settings(BaseModel):
+    """Base of every config model: immutable, camelCase keys as in the stack file, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_enum_values=False,
+    )
+
+
+def problem(key: str, message: str) -> PydanticCustomError:
+    """A validation error that names the stack-file key it is about (relative to the model raising it)."""
+    return PydanticCustomError("config_problem", "{message}", {"message": message, "key": key})
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class TaintEffect(StrEnum):
+    """Kubernetes spelling; each cloud translates it at its own edge (GKE and EKS say NO_SCHEDULE)."""
+
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+LabelKey = Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")]
+LabelValue = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$")]
+
+
+class Taint(Settings):
+    key: LabelKey
+    value: LabelValue = ""
+    effect: TaintEffect = TaintEffect.NO_SCHEDULE
+
+
+GPU_TAINT = Taint(key="nvidia.com/gpu", value="present", effect=TaintEffect.NO_SCHEDULE)
+
+
+class NodePool(Settings):
+    """One pool of nodes. Spot pools may scale to zero; the system pool may not."""
+
+    machine_types: list[str] = Field(min_length=1)
+    min_size: int = Field(default=0, ge=0)
+    max_size: int = Field(default=3, ge=1, le=1000)
+    disk_size_gb: int = Field(default=100, ge=20, le=16384)
+    spot: bool = False
+    taints: list[Taint] = []
+    labels: dict[LabelKey, LabelValue] = {}
+
+    @model_validator(mode="after")
+    def _max_not_below_min(self) -> NodePool:
+        if self.max_size < self.min_size:
+            raise problem("maxSize", f"got {self.max_size}; must be >= minSize ({self.min_size})")
+        return self
+
+
+class SystemNodePool(NodePool):
+    machine_types: list[str] = Field(default_factory=lambda: ["m6i.large"], min_length=1)
+    min_size: int = Field(default=2, ge=1)
+    max_size: int = Field(default=4, ge=1, le=1000)
+    disk_size_gb: int = 50
+
+    @field_validator("spot")
+    @classmethod
+    def _system_is_on_demand(cls, spot: bool) -> bool:
+        if spot:
+            raise ValueError("the system pool runs the platform's controllers and must be on-demand (spot: false)")
+        return spot
+
+
+class CpuSpotNodePool(NodePool):
+    machine_types: list[str] = Field(default_factory=lambda: ["m6i.xlarge", "m6a.xlarge", "m5.xlarge"], min_length=1)
+    max_size: int = Field(default=10, ge=1, le=1000)
+    spot: bool = True
+
+
+class GpuSpotNodePool(NodePool):
+    """GPU nodes are expensive: they scale from zero and carry the nvidia.com/gpu taint so only GPU work lands."""
+
+    machine_types: list[str] = Field(default_factory=lambda: ["g5.xlarge", "g6.xlarge"], min_length=1)
+    max_size: int = Field(default=4, ge=1, le=1000)
+    spot: bool = True
+    gpus_per_node: int = Field(default=1, ge=1, le=16)
+    gpu_type: str = "nvidia-tesla-t4"
+    """Accelerator name, used where the cloud asks for it separately from the machine type (GKE)."""
+    taints: list[Taint] = Field(default_factory=lambda: [GPU_TAINT])
+
+    @field_validator("taints")
+    @classmethod
+    def _gpu_taint_present(cls, taints: list[Taint]) -> list[Taint]:
+        if not any(t.key == GPU_TAINT.key and t.effect == TaintEffect.NO_SCHEDULE for t in taints):
+            raise ValueError(
+                f"the GPU pool must keep the taint {GPU_TAINT.key}={GPU_TAINT.value}:NoSchedule "
+                "so CPU-only pods never hold an expensive GPU node"
+            )
+        return taints
+
+
+class NodePools(Settings):
+    system: SystemNodePool = SystemNodePool()
+    cpu_spot: CpuSpotNodePool = CpuSpotNodePool()
+    gpu_spot: GpuSpotNodePool = GpuSpotNodePool()
+
+
+def _overlapping(named: dict[str, ipaddress.IPv4Network]) -> list[tuple[str, str]]:
+    items = list(named.items())
+    return [(a, b) for i, (a, na) in enumerate(items) for b, nb in items[i + 1 :] if na.overlaps(nb)]
+
+
+class Network(Settings):
+    """Address plan. The node network, pod and service ranges must not overlap each other."""
+
+    cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.40.0.0/16")
+    pod_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.244.0.0/16")
+    service_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.96.0.0/16")
+    flow_log_retention_days: int = Field(default=30, ge=1, le=3653)
+
+    @model_validator(mode="after")
+    def _ranges_do_not_overlap(self) -> Network:
+        ranges = {"cidr": self.cidr, "podCidr": self.pod_cidr, "serviceCidr": self.service_cidr}
+        for a, b in _overlapping(ranges):
+            raise problem(b, f"{ranges[b]} overlaps {a} ({ranges[a]}); choose disjoint ranges")
+        return self
+
+
+class Cluster(Settings):
+    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")] = "1.34"
+    endpoint_allow_list: list[ipaddress.IPv4Network] = []
+    """CIDRs that may reach the public API endpoint. Empty means the endpoint is private only."""
+
+    @field_validator("endpoint_allow_list")
+    @classmethod
+    def _not_open_to_the_world(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+        for cidr in cidrs:
+            if cidr.prefixlen == 0:
+                raise ValueError(f"{cidr} opens the Kubernetes API to the whole internet; list your office/VPN CIDRs")
+        return cidrs
+
+
+class Database(Settings):
+    engine_version: Literal["16", "17"] = "17"
+    storage_gb: int = Field(default=20, ge=20, le=16384)
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    high_availability: bool = False
+    deletion_protection: bool = True
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "mlflow"
+    user: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "mlflow"
+
+
+class ObjectStore(Settings):
+    noncurrent_version_expiration_days: int = Field(default=90, ge=1, le=3650)
+    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
+    access_logging: bool = False
+    artifact_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")] = "mlflow"
+
+
+class Component(Settings):
+    """A platform component: on or off, and optionally a chart version other than the catalog's pin."""
+
+    enabled: bool = True
+    version: Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")] | None = None
+
+
+class Components(Settings):
+    """One entry per platform service; the Kubernetes layer's catalog pins the chart of each."""
+
+    cert_manager: Component = Component()
+    gateway: Component = Component()
+    external_secrets: Component = Component()
+    argocd: Component = Component()
+    argo_workflows: Component = Component()
+    mlflow: Component = Component()
+    kserve: Component = Component()
+    monitoring: Component = Component()
+    node_autoscaler: Component = Component()
+    keda: Component = Component()
+    gpu_support: Component = Component()
+
+
+class Dns(Settings):
+    domain: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None = None
+    acme_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    acme_server: Literal["staging", "production"] = "staging"
+
+    @model_validator(mode="after")
+    def _email_with_domain(self) -> Dns:
+        if self.domain and not self.acme_email:
+            raise problem("acmeEmail", "is required when dns.domain is set (Let's Encrypt needs a contact address)")
+        return self
+
+
+TagKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+TagValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{0,63}$")]
+"""Tags are the intersection of what AWS tags, Azure tags and GCP labels all accept."""
+
+
+class CloudSettings(Settings):
+    """Base of the per-cloud sub-models; `cloud` is the discriminator."""
+
+    cloud: str
+    SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, stack: StackConfig) -> list[tuple[str, str]]:
+        """Cross-checks between this cloud's settings and the shared ones: (stack-file key, message) pairs."""
+        return []
+
+
+def cross_check_failure(problems: list[tuple[str, str]]) -> PydanticCustomError:
+    return PydanticCustomError("config_problems", "{count} problems", {"count": len(problems), "problems": problems})
+
+
+def dump_for_display(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,81 @@
+"""The whole stack's configuration: one frozen model, validated once before any resource is declared."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from config.aws import AwsSettings
+from config.azure import AzureSettings
+from config.gcp import GcpSettings
+from config.local import LocalSettings
+from config.model import (
+    Cluster,
+    Components,
+    Database,
+    Dns,
+    Environment,
+    Network,
+    NodePools,
+    ObjectStore,
+    Settings,
+    TagKey,
+    TagValue,
+    cross_check_failure,
+)
+
+CloudChoice = Annotated[AwsSettings | AzureSettings | GcpSettings | LocalSettings, Field(discriminator="cloud")]
+CLOUDS = ("aws", "azure", "gcp", "local")
+
+
+class StackConfig(Settings):
+    """Everything `mlops-platform:*` in a `Pulumi.<stack>.yaml` may say."""
+
+    environment: Environment = Environment.DEV
+    cloud: CloudChoice
+    name_prefix: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9-]{1,14}$")
+    """Start of every cloud resource name; keep it short, some names are capped at 24-32 characters."""
+    network: Network = Network()
+    cluster: Cluster = Cluster()
+    node_pools: NodePools = NodePools()
+    database: Database = Database()
+    object_store: ObjectStore = ObjectStore()
+    components: Components = Components()
+    dns: Dns = Dns()
+    tags: dict[TagKey, TagValue] = {}
+    protect: bool = True
+    """Protect stateful resources (database, buckets, key stores) from `pulumi destroy`. Keep it on."""
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> StackConfig:
+        problems: list[tuple[str, str]] = []
+        supported = self.cloud.SUPPORTED_KUBERNETES_VERSIONS
+        if self.cluster.kubernetes_version not in supported:
+            problems.append(
+                (
+                    "cluster.kubernetesVersion",
+                    f"got {self.cluster.kubernetes_version!r}; {self.cloud.cloud} offers {', '.join(supported)}",
+                )
+            )
+        problems += self.cloud.check(self)
+        if problems:
+            raise cross_check_failure(problems)
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment == Environment.DEV
+
+    def resource_name(self, purpose: str) -> str:
+        """Stable, readable cloud names: `<prefix>-<environment>-<purpose>`."""
+        return f"{self.name_prefix}-{self.environment.value}-{purpose}"
+
+    def common_tags(self) -> dict[str, str]:
+        """Tags/labels every cloud resource carries; user tags win over nothing but the managed-by marker."""
+        return {
+            **self.tags,
+            "environment": self.environment.value,
+            "platform": "mlops-platform",
+            "managed-by": "pulumi",
+        }

@@ -1,0 +1,199 @@
+"""Evaluate `__main__.py` for one stack file under Pulumi mocks and record every declared resource.
+
+Used by the offline plan, the benchmark and the test fixture, so all three see exactly what
+`pulumi up -s <stack>` would declare (minus what only a real provider can compute).
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import ROOT, SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from config.model import PROJECT
+from offline.mocks import PlatformMocks
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+SECRET_MASK = "[secret]"
+
+
+def stack_files(root: Path = ROOT_DIR) -> list[str]:
+    """Every stack with a `Pulumi.<stack>.yaml` in the project, sorted."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def stack_file_config(stack: str, root: Path = ROOT_DIR) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config as the engine would hand it to the program: `ns:key` -> string (JSON for
+    structured values). Encrypted values cannot be decrypted offline; they become a masked secret."""
+    path = root / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = "offline-plan-placeholder"
+            secret_keys.append(full_key)
+        else:
+            config[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+@dataclass
+class DeclaredResource:
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    inputs: dict[str, Any]
+    """Plain values (secrets unwrapped) for assertions."""
+    masked_inputs: dict[str, Any]
+    """The same with every secret replaced by `[secret]`, for printing."""
+    outputs: dict[str, Any]
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    provider: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """`res.get("spec.template.metadata.labels")`: a nested input, or `default`."""
+        value: Any = self.inputs
+        for part in dotted.split("."):
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return default
+        return value
+
+
+@dataclass
+class StackRun:
+    stack: str
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> DeclaredResource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise LookupError(f"expected one {type_}{f' named {name}' if name else ''}; found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children_of(self, resource: DeclaredResource) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.parent == resource.urn]
+
+    def descendants_of(self, resource: DeclaredResource) -> Iterator[DeclaredResource]:
+        for child in self.children_of(resource):
+            yield child
+            yield from self.descendants_of(child)
+
+    def depends_on(self, resource: DeclaredResource, other: DeclaredResource) -> bool:
+        """True if `resource` waits for `other` directly, or for a component that contains it."""
+        ancestors = {other.urn}
+        parent = other.parent
+        while parent:
+            ancestors.add(parent)
+            parent = self.by_urn(parent).parent if any(r.urn == parent for r in self.resources) else None
+        return bool(ancestors & set(resource.dependencies))
+
+
+class RecordingMonitor(MockMonitor):
+    """The stock mock monitor, also keeping what mocks are not told: parent, protect, dependencies, secrets."""
+
+    def __init__(self, mocks: PlatformMocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            registration = self.resources.get(response.urn)
+            raw = json_format.MessageToDict(request.object)
+            self.declared.append(
+                DeclaredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent or None,
+                    inputs=_unwrap_secrets(rpc.deserialize_properties(request.object)),
+                    masked_inputs=_mask_secrets(raw),
+                    outputs=_unwrap_secrets(registration.state) if registration else {},
+                    custom=request.custom,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    dependencies=list(request.dependencies),
+                    provider=request.provider,
+                    options={
+                        "ignoreChanges": list(request.ignoreChanges),
+                        "deleteBeforeReplace": request.deleteBeforeReplace,
+                        "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                        "customTimeouts": json_format.MessageToDict(request.customTimeouts),
+                    },
+                )
+            )
+        return response
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return _unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _mask_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET_MASK
+        return {k: _mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(v) for v in value]
+    return value
+
+
+def run_stack(stack: str, root: Path = ROOT_DIR) -> StackRun:
+    """Run the program for `stack` under mocks. Raises `config.ConfigError` for a bad stack file."""
+    config, secret_keys = stack_file_config(stack, root)
+    monitor = RecordingMonitor(PlatformMocks())
+    ROOT.set(None)  # a fresh root Stack per run, so outputs of an earlier run do not leak into this one
+    pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+
+    stack_resource = pulumi.runtime.get_root_resource()
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    for key, value in getattr(stack_resource, "outputs", {}).items():
+        output = pulumi.Output.from_input(value)
+        outputs[key] = _sync_await(output.future())
+        if _sync_await(output.is_secret()):
+            secret_outputs.add(key)
+    return StackRun(stack, monitor.declared, outputs, secret_outputs)
