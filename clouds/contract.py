@@ -44,11 +44,23 @@ class Workloads:
     EXTERNAL_SECRETS = Workload("external-secrets", "external-secrets", "external-secrets")
     CERT_MANAGER = Workload("cert-manager", "cert-manager", "cert-manager")
     KARPENTER = Workload("karpenter", "karpenter", "karpenter")
-    AWS_LOAD_BALANCER_CONTROLLER = Workload("aws-load-balancer-controller", "kube-system", "aws-load-balancer-controller")
+    AWS_LOAD_BALANCER_CONTROLLER = Workload(
+        "aws-load-balancer-controller", "kube-system", "aws-load-balancer-controller"
+    )
 
     @classmethod
     def all(cls) -> list[Workload]:
         return [v for v in vars(cls).values() if isinstance(v, Workload)]
+
+    @staticmethod
+    def team(team_name: str) -> Workload:
+        """A team's workload account: its pipelines and models run as this in the team's own namespace."""
+        return Workload(f"team-{team_name}", f"team-{team_name}", "team-workload")
+
+
+def team_artifact_prefix(team_name: str) -> str:
+    """The only part of the artifact store a team's identity may touch."""
+    return f"teams/{team_name}"
 
 
 @dataclass(frozen=True)

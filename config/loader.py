@@ -109,9 +109,9 @@ def _problems_from(err: Mapping[str, Any], cloud_key: str | None) -> list[Proble
     ctx = err.get("ctx") or {}
     kind = err["type"]
     if kind == "config_problems":
-        return [Problem(_join(loc + tuple(key.split("."))), message) for key, message in ctx["problems"]]
+        return [Problem(_join(loc + _key_path(key)), message) for key, message in ctx["problems"]]
     if kind == "config_problem":
-        return [Problem(_join(loc + tuple(ctx["key"].split("."))), ctx["message"])]
+        return [Problem(_join(loc + _key_path(ctx["key"])), ctx["message"])]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(err["loc"][:-1])
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -123,6 +123,10 @@ def _problems_from(err: Mapping[str, Any], cloud_key: str | None) -> list[Proble
     if kind in ("literal_error", "enum"):
         message = "allowed values: " + ", ".join(re.findall(r"'([^']*)'", message))
     return [Problem(_join(loc), f"got {_show(err.get('input'))}; {message[0].lower()}{message[1:]}")]
+
+
+def _key_path(dotted: str) -> tuple[str | int, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in dotted.split("."))
 
 
 def _stack_file_path(loc: tuple[Any, ...], cloud_key: str | None) -> tuple[Any, ...]:

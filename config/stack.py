@@ -24,6 +24,7 @@ from config.model import (
     TagValue,
     cross_check_failure,
 )
+from config.teams import Team
 
 CloudChoice = Annotated[AwsSettings | AzureSettings | GcpSettings | LocalSettings, Field(discriminator="cloud")]
 CLOUDS = ("aws", "azure", "gcp", "local")
@@ -44,6 +45,7 @@ class StackConfig(Settings):
     components: Components = Components()
     dns: Dns = Dns()
     tags: dict[TagKey, TagValue] = {}
+    teams: list[Team] = []
     protect: bool = True
     """Protect stateful resources (database, buckets, key stores) from `pulumi destroy`. Keep it on."""
 
@@ -58,6 +60,10 @@ class StackConfig(Settings):
                     f"got {self.cluster.kubernetes_version!r}; {self.cloud.cloud} offers {', '.join(supported)}",
                 )
             )
+        names = [team.name for team in self.teams]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                problems.append((f"teams.{index}.name", f"team {name!r} is listed twice; team names must be unique"))
         problems += self.cloud.check(self)
         if problems:
             raise cross_check_failure(problems)

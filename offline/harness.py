@@ -96,7 +96,9 @@ class StackRun:
         found = [r for r in self.of_type(type_) if name is None or r.name == name]
         if len(found) != 1:
             names = [r.name for r in self.of_type(type_)]
-            raise LookupError(f"expected one {type_}{f' named {name}' if name else ''}; found {len(found)} among {names}")
+            raise LookupError(
+                f"expected one {type_}{f' named {name}' if name else ''}; found {len(found)} among {names}"
+            )
         return found[0]
 
     def by_urn(self, urn: str) -> DeclaredResource:

@@ -1,0 +1,31 @@
+"""Data-science teams sharing the platform: each gets a namespace, a quota, RBAC and its own cloud identity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from config.model import Settings
+
+TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$")]
+Quantity = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")]
+
+
+class TeamQuota(Settings):
+    cpu: Quantity = "16"
+    memory: Quantity = "64Gi"
+    gpus: int = Field(default=1, ge=0, le=256)
+    pods: int = Field(default=50, ge=1, le=5000)
+    storage: Quantity = "200Gi"
+
+
+class Team(Settings):
+    name: TeamName
+    identity_group: str = Field(min_length=1)
+    """The identity-provider group whose members edit the team's namespace: an IAM role ARN mapped by an
+    EKS access entry (AWS), an Entra ID group object ID (Azure), a Google group e-mail (GCP), or a plain
+    Kubernetes group (local)."""
+    quota: TeamQuota = TeamQuota()
+    force_remove: bool = False
+    """Allow removing the team even though its namespace and artifacts still hold data."""
