@@ -1,7 +1,7 @@
 """Realistic answers for the resources and provider calls the program makes, one module per provider.
 
 Each provider module exposes `RESOURCES` (type token -> extra output state), `CALLS` (invoke token ->
-result) and optionally `DEFAULT(args)` (state every resource of that package gets, e.g. an ARN).
+result) and optionally `default_state(args)` (state every resource of that package gets, e.g. an ARN).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         module = PROVIDERS.get(package)
         state = dict(args.inputs)
         if module is not None:
-            default = getattr(module, "DEFAULT", None)
+            default = getattr(module, "default_state", None)
             if default is not None:
                 state.update(default(args))
             answer = module.RESOURCES.get(args.typ)
@@ -52,7 +52,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         module = PROVIDERS.get(package)
         answer = module.CALLS.get(args.token) if module is not None else None
         if answer is None:
-            raise NotImplementedError(
-                f"offline mocks have no answer for the provider call {args.token!r}; add one in offline/mocks/{package}.py"
+            raise LookupError(
+                f"offline mocks have no answer for the provider call {args.token!r}; "
+                f"add one to CALLS in offline/mocks/{package}.py"
             )
         return answer(args), None

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 
-def DEFAULT(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+def default_state(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     metadata = dict(args.inputs.get("metadata") or {})
     metadata.setdefault("name", args.name)
     return {"metadata": metadata} if "metadata" in args.inputs or args.custom else {}
