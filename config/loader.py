@@ -79,8 +79,12 @@ def load_stack_config() -> StackConfig:
 
 
 def project_config() -> dict[str, Any]:
-    """Every `mlops-platform:*` key, JSON-decoded where Pulumi passed structured values as JSON text."""
-    settings = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    """This stack's config as the engine passed it to the program."""
+    return decode_project_config({**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()})
+
+
+def decode_project_config(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Every `mlops-platform:*` key without its prefix, JSON-decoded where Pulumi passed structured values as text."""
     prefix = f"{PROJECT}:"
     return {key[len(prefix) :]: _decode(value) for key, value in settings.items() if key.startswith(prefix)}
 

@@ -34,18 +34,28 @@ class StackConfig(Settings):
     """Everything `mlops-platform:*` in a `Pulumi.<stack>.yaml` may say."""
 
     environment: Environment = Environment.DEV
+    """dev, staging or prod: outside dev, final snapshots are kept and production defaults apply."""
     cloud: CloudChoice
     name_prefix: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9-]{1,14}$")
     """Start of every cloud resource name; keep it short, some names are capped at 24-32 characters."""
     network: Network = Network()
+    """Address plan."""
     cluster: Cluster = Cluster()
+    """Kubernetes version and API endpoint access."""
     node_pools: NodePools = NodePools()
+    """The system pool and the CPU and GPU spot pools (ignored by `local`)."""
     database: Database = Database()
+    """The PostgreSQL behind MLflow."""
     object_store: ObjectStore = ObjectStore()
+    """The artifact bucket/container."""
     components: Components = Components()
+    """Platform services: enable flag and version override each."""
     dns: Dns = Dns()
+    """Public hostnames and TLS; without a domain every UI stays internal."""
     tags: dict[TagKey, TagValue] = {}
+    """Tags/labels on every cloud resource (lowercase keys and values, as GCP labels require)."""
     teams: list[Team] = []
+    """Data-science teams sharing the platform (see the Teams section)."""
     protect: bool = True
     """Protect stateful resources (database, buckets, key stores) from `pulumi destroy`. Keep it on."""
 

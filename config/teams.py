@@ -14,18 +14,25 @@ Quantity = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti
 
 class TeamQuota(Settings):
     cpu: Quantity = "16"
+    """CPU requests the team's namespace may hold in total."""
     memory: Quantity = "64Gi"
+    """Memory requests in total."""
     gpus: int = Field(default=1, ge=0, le=256)
+    """nvidia.com/gpu requests in total."""
     pods: int = Field(default=50, ge=1, le=5000)
+    """Pods at once."""
     storage: Quantity = "200Gi"
+    """Persistent volume claims in total."""
 
 
 class Team(Settings):
     name: TeamName
+    """Team name; its namespace is `team-<name>`."""
     identity_group: str = Field(min_length=1)
     """The identity-provider group whose members edit the team's namespace: an IAM role ARN mapped by an
     EKS access entry (AWS), an Entra ID group object ID (Azure), a Google group e-mail (GCP), or a plain
     Kubernetes group (local)."""
     quota: TeamQuota = TeamQuota()
+    """What the team's namespace may request in total."""
     force_remove: bool = False
     """Allow removing the team even though its namespace and artifacts still hold data."""

@@ -74,10 +74,10 @@ def render(run: StackRun, seconds: float) -> str:
     return "\n".join(out)
 
 
-def plan(stack: str, json_path: Path | None) -> int:
+def plan(stack: str, json_path: Path | None, project_dir: Path = ROOT_DIR) -> int:
     started = time.perf_counter()
     try:
-        run = run_stack(stack)
+        run = run_stack(stack, project_dir)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         "--json-dir", type=Path, default=ROOT_DIR, help="where plan-<stack>.json is written (default: project root)"
     )
     parser.add_argument("--no-json", action="store_true", help="do not write the JSON dump")
+    parser.add_argument("--project-dir", type=Path, default=ROOT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    available = stack_files()
+    available = stack_files(args.project_dir)
     stacks = available if args.all else args.stacks
     if not stacks:
         parser.error(f"name a stack ({', '.join(available)}) or pass --all")
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for stack in stacks:
         json_path = None if args.no_json else args.json_dir / f"plan-{stack}.json"
-        status = max(status, plan(stack, json_path))
+        status = max(status, plan(stack, json_path, args.project_dir))
         print()
     return status
 
