@@ -36,6 +36,7 @@ class Settings(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         use_enum_values=False,
+        use_attribute_docstrings=True,
     )
 
 
@@ -75,12 +76,19 @@ class NodePool(Settings):
     """One pool of nodes. Spot pools may scale to zero; the system pool may not."""
 
     machine_types: list[str] = Field(min_length=1)
+    """Instance/VM types the pool may use, most preferred first (the cloud's own names)."""
     min_size: int = Field(default=0, ge=0)
+    """Fewest nodes; 0 lets the pool scale to zero when idle."""
     max_size: int = Field(default=3, ge=1, le=1000)
+    """Most nodes; the autoscaler never goes beyond it."""
     disk_size_gb: int = Field(default=100, ge=20, le=16384)
+    """Root disk per node (container images for ML are large)."""
     spot: bool = False
+    """Spot/preemptible capacity: far cheaper, may be reclaimed at short notice."""
     taints: list[Taint] = []
+    """Taints in Kubernetes spelling; each cloud translates the effect at its edge."""
     labels: dict[LabelKey, LabelValue] = {}
+    """Node labels, for nodeSelectors and affinities."""
 
     @model_validator(mode="after")
     def _max_not_below_min(self) -> NodePool:
@@ -116,6 +124,7 @@ class GpuSpotNodePool(NodePool):
     max_size: int = Field(default=4, ge=1, le=1000)
     spot: bool = True
     gpus_per_node: int = Field(default=1, ge=1, le=16)
+    """GPUs each node of the pool carries (must match the machine type)."""
     gpu_type: str = "nvidia-tesla-t4"
     """Accelerator name, used where the cloud asks for it separately from the machine type (GKE)."""
     taints: list[Taint] = Field(default_factory=lambda: [GPU_TAINT])
@@ -146,9 +155,13 @@ class Network(Settings):
     """Address plan. The node network, pod and service ranges must not overlap each other."""
 
     cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.40.0.0/16")
+    """The VPC/VNet address space; subnets are carved from it."""
     pod_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.244.0.0/16")
+    """Pod addresses (overlay or secondary range, depending on the cloud)."""
     service_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.96.0.0/16")
+    """Kubernetes Service addresses."""
     flow_log_retention_days: int = Field(default=30, ge=1, le=3653)
+    """How long network flow logs are kept."""
 
     @model_validator(mode="after")
     def _ranges_do_not_overlap(self) -> Network:
@@ -160,6 +173,7 @@ class Network(Settings):
 
 class Cluster(Settings):
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")] = "1.34"
+    """Kubernetes minor version (`1.34`); must be one the cloud offers (listed per cloud below)."""
     endpoint_allow_list: list[ipaddress.IPv4Network] = []
     """CIDRs that may reach the public API endpoint. Empty means the endpoint is private only."""
 
@@ -174,26 +188,39 @@ class Cluster(Settings):
 
 class Database(Settings):
     engine_version: Literal["16", "17"] = "17"
+    """PostgreSQL major version."""
     storage_gb: int = Field(default=20, ge=20, le=16384)
+    """Allocated storage."""
     backup_retention_days: int = Field(default=7, ge=1, le=35)
+    """Days of automated backups / point-in-time recovery kept."""
     high_availability: bool = False
+    """A standby in another zone (Multi-AZ, zone-redundant HA, REGIONAL)."""
     deletion_protection: bool = True
+    """The cloud refuses to delete the database; outside dev a final snapshot is also taken."""
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "mlflow"
+    """Database MLflow uses."""
     user: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "mlflow"
+    """Role MLflow connects as; its password is generated and kept as a Pulumi secret."""
 
 
 class ObjectStore(Settings):
     noncurrent_version_expiration_days: int = Field(default=90, ge=1, le=3650)
+    """Overwritten or deleted artifact versions are kept this long, then expire."""
     abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
+    """Unfinished multipart uploads are cleaned up after this many days."""
     access_logging: bool = False
+    """Log every request to the artifact store (where the cloud supports it)."""
     artifact_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")] = "mlflow"
+    """Path inside the bucket/container where MLflow keeps artifacts."""
 
 
 class Component(Settings):
     """A platform component: on or off, and optionally a chart version other than the catalog's pin."""
 
     enabled: bool = True
+    """Install this component."""
     version: Annotated[str, StringConstraints(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")] | None = None
+    """Chart version other than the catalog's pin (exact semver; ranges are not accepted)."""
 
 
 class Components(Settings):
@@ -217,7 +244,9 @@ class Dns(Settings):
         Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None
     ) = None
     acme_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    """Contact address for Let's Encrypt; required with a domain."""
     acme_server: Literal["staging", "production"] = "staging"
+    """Let's Encrypt endpoint: start with staging, switch to production once routes work."""
 
     @model_validator(mode="after")
     def _email_with_domain(self) -> Dns:
