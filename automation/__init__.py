@@ -1,0 +1,1 @@
+"""The Automation API driver: `python -m automation preview|up|refresh|destroy|drift|outputs --stack NAME`."""

@@ -1,0 +1,125 @@
+"""The driver's engine-facing flow against a stand-in stack: results, drift, locks, Ctrl-C (no CLI needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pulumi.automation import EngineEvent
+from pulumi.automation._cmd import CommandResult
+from pulumi.automation.errors import ConcurrentUpdateError, StackNotFoundError
+
+from automation import runner
+from automation.render import Status
+from automation.runner import Options, run_stacks
+
+DRIFTED_URN = "urn:pulumi:dev-aws::mlops-platform::aws:s3/bucket:Bucket::artifacts"
+
+
+class Result:
+    def __init__(self, changes: dict[str, int]) -> None:
+        self.change_summary = changes
+
+
+class FakeStack:
+    """Answers like `auto.Stack`; `behaviour` decides what preview_refresh / preview do."""
+
+    def __init__(self, behaviour: Callable[[Callable[[EngineEvent], None]], Result]) -> None:
+        self.behaviour = behaviour
+        self.cancelled = False
+
+    def preview(self, on_event: Callable[[EngineEvent], None], **_: Any) -> Result:
+        return self.behaviour(on_event)
+
+    preview_refresh = preview
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def use_stack(monkeypatch: pytest.MonkeyPatch, stack: FakeStack) -> None:
+    opened = lambda **_: stack  # noqa: E731
+    monkeypatch.setattr(runner.auto, "create_or_select_stack", opened)
+    monkeypatch.setattr(runner.auto, "select_stack", opened)
+
+
+def drift_of_one_bucket(on_event: Callable[[EngineEvent], None]) -> Result:
+    metadata = {"op": "update", "urn": DRIFTED_URN, "type": "aws:s3/bucket:Bucket", "provider": ""}
+    on_event(EngineEvent.from_json({"sequence": 1, "timestamp": 0, "resOutputsEvent": {"metadata": metadata}}))
+    return Result({"same": 30, "update": 1})
+
+
+def failing_with(error: Exception) -> Callable[[Callable[[EngineEvent], None]], Result]:
+    def behaviour(_: Callable[[EngineEvent], None]) -> Result:
+        raise error
+
+    return behaviour
+
+
+def test_drift_result_lists_the_drifted_resources(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_stack(monkeypatch, FakeStack(drift_of_one_bucket))
+    [result] = run_stacks(["dev-aws"], Options(command="drift"), max_parallel=2)
+    assert (result.status, result.changes) == (Status.DRIFT, {"update": 1})
+    assert result.message == "1 drifted: update aws:s3/bucket:Bucket artifacts"
+
+
+def test_clean_refresh_preview_is_no_drift(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_stack(monkeypatch, FakeStack(lambda _: Result({"same": 30})))
+    [result] = run_stacks(["dev-aws"], Options(command="drift"), max_parallel=2)
+    assert (result.status, result.message) == (Status.OK, "")
+
+
+def test_every_stack_gets_its_own_result_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_stack(monkeypatch, FakeStack(lambda _: Result({"create": 2})))
+    results = run_stacks(["dev-aws", "dev-gcp", "dev-azure"], Options(command="preview"), max_parallel=3)
+    assert [(r.stack, r.changes) for r in results] == [(s, {"create": 2}) for s in ("dev-aws", "dev-gcp", "dev-azure")]
+
+
+def test_lock_that_outlasts_the_retries_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = ConcurrentUpdateError(CommandResult("", "error: the stack is currently locked", 255))
+    use_stack(monkeypatch, FakeStack(failing_with(locked)))
+    [result] = run_stacks(["dev-aws"], Options(command="preview", lock_attempts=1), max_parallel=1)
+    assert result.status == Status.FAILED
+    assert result.message.startswith("stack is locked by another update after 1 attempts")
+
+
+def test_missing_stack_says_up_creates_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def select_stack(**_: Any) -> FakeStack:
+        raise StackNotFoundError(CommandResult("", "error: no stack named 'dev-aws' found", 255))
+
+    monkeypatch.setattr(runner.auto, "select_stack", select_stack)
+    [result] = run_stacks(["dev-aws"], Options(command="drift"), max_parallel=1)
+    assert (result.status, result.message) == (
+        Status.FAILED,
+        "stack dev-aws does not exist in this backend; `up` creates it",
+    )
+
+
+def test_ctrl_c_cancels_the_running_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = runner.threading.Event()
+
+    def long_preview(_: Callable[[EngineEvent], None]) -> Result:
+        release.wait(5)
+        return Result({})
+
+    stack = FakeStack(long_preview)
+    use_stack(monkeypatch, stack)
+    real_wait, calls = runner.wait, []
+
+    def interrupted_wait(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        release.set()
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "wait", interrupted_wait)
+    [result] = run_stacks(["dev-aws"], Options(command="preview"), max_parallel=1)
+    assert stack.cancelled and result.status == Status.CANCELLED
+
+
+def test_unexpected_error_in_a_stack_thread_is_reported_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_stack(monkeypatch, FakeStack(failing_with(RuntimeError("plugin crashed"))))
+    [result] = run_stacks(["dev-aws"], Options(command="preview"), max_parallel=1)
+    assert (result.status, result.message) == (Status.FAILED, "plugin crashed")
