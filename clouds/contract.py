@@ -63,6 +63,11 @@ def team_artifact_prefix(team_name: str) -> str:
     return f"teams/{team_name}"
 
 
+WORKFLOW_ARTIFACT_PREFIX = "workflows"
+"""Where Argo Workflows keeps step artifacts and logs: its artifact repository's keyFormat starts with this, and
+the pipeline identity may write here (and to the MLflow prefix), nowhere else in the bucket."""
+
+
 @dataclass(frozen=True)
 class WorkloadIdentity:
     """How a workload's pods become its cloud identity. Applied to the service account and pod template.
@@ -165,6 +170,9 @@ class Autoscaling:
     karpenter: KarpenterInputs | None = None
     gpu_device_plugin_managed: bool = False
     """True when the cloud installs the NVIDIA driver and device plugin (GKE, AKS gpuProfile)."""
+    spot_tolerations: Sequence[Mapping[str, str]] = ()
+    """Tolerations (Kubernetes shape) for taints the cloud itself puts on spot nodes, e.g. AKS's
+    `kubernetes.azure.com/scalesetpriority=spot:NoSchedule`. GPU daemons and spot workloads need them."""
 
 
 class LoadBalancerProvisioner(StrEnum):
@@ -194,6 +202,19 @@ class SecretStoreKind(StrEnum):
     AZURE_KEY_VAULT = "azure-key-vault"
     GCP_SECRET_MANAGER = "gcp-secret-manager"
     KUBERNETES = "kubernetes"
+
+
+class PlatformSecrets:
+    """Logical names of the secrets the platform layer reads from the secret store. A cloud foundation creates
+    them in its backend and maps each name to its backend key in `SecretStore.secret_keys`; on the Kubernetes
+    store the platform layer generates them itself."""
+
+    GRAFANA_ADMIN_PASSWORD = "grafana-admin-password"
+    ARGOCD_ADMIN_PASSWORD = "argocd-admin-password"
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return [cls.GRAFANA_ADMIN_PASSWORD, cls.ARGOCD_ADMIN_PASSWORD]
 
 
 @dataclass(frozen=True)

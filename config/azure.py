@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import ipaddress
+import uuid
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from config.model import CloudSettings
+from config.model import CloudSettings, Settings
+
+if TYPE_CHECKING:
+    from config.stack import StackConfig
 
 AZURE_LOCATIONS = (
     "eastus", "eastus2", "westus2", "westus3", "centralus", "southcentralus", "canadacentral",
@@ -15,10 +20,85 @@ AZURE_LOCATIONS = (
 )  # fmt: skip
 
 
+def _object_id(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValueError("not an Entra ID object ID (a GUID such as 3f2c8f6a-1b7e-4d2c-9a51-7c0e4b8d2f11)") from None
+    return value
+
+
+EntraObjectId = Annotated[str, AfterValidator(_object_id)]
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class MaintenanceWindow(Settings):
+    """When AKS may upgrade the control plane and node images (UTC). AKS requires at least four hours."""
+
+    day_of_week: WeekDay = "Sunday"
+    start_hour: int = Field(default=2, ge=0, le=23)
+    """Start of the window, hour of the day in UTC."""
+    duration_hours: int = Field(default=4, ge=4, le=24)
+
+
 class AzureSettings(CloudSettings):
     cloud: Literal["azure"] = "azure"
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
 
     location: Literal[AZURE_LOCATIONS] = "westeurope"  # type: ignore[valid-type]
+    """Region of every resource (the azure-native provider is built with it); all listed regions have zones."""
+    resource_group_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._()-]{1,89}[A-Za-z0-9_()-]$")
+    """Resource group every resource lives in; default `<prefix>-<environment>-rg`."""
+    node_subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.40.0.0/20")
+    """AKS nodes only: with Azure CNI overlay, pods take addresses from `network.podCidr`, not from here."""
+    database_subnet_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.40.16.0/24")
+    """Delegated to PostgreSQL Flexible Server; nothing else may live in it."""
+
+    cluster_sku_tier: Literal["Free", "Standard", "Premium"] | None = None
+    """AKS control-plane tier; default Free in dev (no uptime SLA) and Standard elsewhere."""
+    admin_group_object_ids: list[EntraObjectId] = []
+    """Entra ID groups bound to cluster-admin. Everyone else needs an Azure RBAC role on the cluster."""
+    upgrade_channel: Literal["patch", "stable", "rapid", "node-image", "none"] = "patch"
+    """`patch` keeps the pinned minor version and applies its patches in the maintenance window."""
+    maintenance_window: MaintenanceWindow = MaintenanceWindow()
+    container_insights: bool = False
+    """Ship container logs and metrics to a Log Analytics workspace (costs per ingested GB)."""
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    """Who runs `pulumi up` (granted cluster admin through Azure RBAC): a person, or a CI service principal."""
+    kubelogin_mode: Literal["azurecli", "workloadidentity", "msi", "spn", "azd"] = "azurecli"
+    """How the kubeconfig's kubelogin exec plugin gets a token: `azurecli` on a laptop, `workloadidentity` in CI."""
+
+    flow_logs: bool = True
+    """VNet flow logs to a storage account; needs Network Watcher enabled in the region."""
+    network_watcher_resource_group: str = "NetworkWatcherRG"
+    """Where Azure created the region's Network Watcher (`NetworkWatcher_<location>`); one per region."""
+
     database_sku: str = Field(default="Standard_B2s", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    """Flexible Server compute size; it must belong to `databaseTier` (B* Burstable, D* GeneralPurpose, E* ...)."""
     database_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    """Burstable is cheapest but cannot be zone-redundant (`database.highAvailability`)."""
+    database_geo_redundant_backup: bool = False
+    """Copy backups to the paired region. Can only be chosen when the server is created."""
+    registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
+    """Container registry tier: Basic for dev; Premium adds geo-replication and private endpoints."""
+
+    def check(self, stack: StackConfig) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        subnets = {"azure.nodeSubnetCidr": self.node_subnet_cidr, "azure.databaseSubnetCidr": self.database_subnet_cidr}
+        for key, subnet in subnets.items():
+            if not subnet.subnet_of(stack.network.cidr):
+                problems.append((key, f"{subnet} is outside network.cidr ({stack.network.cidr})"))
+        if self.node_subnet_cidr.overlaps(self.database_subnet_cidr):
+            problems.append(("azure.databaseSubnetCidr", f"overlaps azure.nodeSubnetCidr ({self.node_subnet_cidr})"))
+        if stack.database.high_availability and self.database_tier == "Burstable":
+            problems.append(("azure.databaseTier", "Burstable servers cannot be zone-redundant; use GeneralPurpose"))
+        pools = stack.node_pools
+        for key, pool in (("system", pools.system), ("cpuSpot", pools.cpu_spot), ("gpuSpot", pools.gpu_spot)):
+            if len(pool.machine_types) != 1 or not pool.machine_types[0].startswith("Standard_"):
+                problems.append(
+                    (
+                        f"nodePools.{key}.machineTypes",
+                        f"got {pool.machine_types}; an AKS node pool has exactly one Azure VM size (Standard_...)",
+                    )
+                )
+        return problems

@@ -223,13 +223,34 @@ class Component(Settings):
     """Chart version other than the catalog's pin (exact semver; ranges are not accepted)."""
 
 
+SecretKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,254}$")]
+"""A key in the stack's secret store (Secrets Manager name, Key Vault secret, Secret Manager secret, ...)."""
+
+
+class GitRepository(Settings):
+    """A Git repository ArgoCD may read. Its token stays in the secret store and reaches ArgoCD through External
+    Secrets, so no credential is ever written in the stack file."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$")]
+    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")]
+    username: str = "git"
+    token_key: SecretKey | None = None
+    """Secret-store key holding an access token; None for a public repository."""
+
+
+class ArgoCd(Component):
+    high_availability: bool = False
+    """Redis HA, two application controllers, replicated repo and API servers. Off in dev."""
+    repositories: list[GitRepository] = []
+
+
 class Components(Settings):
     """One entry per platform service; the Kubernetes layer's catalog pins the chart of each."""
 
     cert_manager: Component = Component()
     gateway: Component = Component()
     external_secrets: Component = Component()
-    argocd: Component = Component()
+    argocd: ArgoCd = ArgoCd()
     argo_workflows: Component = Component()
     mlflow: Component = Component()
     kserve: Component = Component()
@@ -237,6 +258,15 @@ class Components(Settings):
     node_autoscaler: Component = Component()
     keda: Component = Component()
     gpu_support: Component = Component()
+
+
+class Sso(Settings):
+    """The OIDC identity provider the gateway enforces in front of every UI published on the domain."""
+
+    issuer: Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+    client_id: str = Field(min_length=1)
+    client_secret_key: SecretKey = "platform-sso-client-secret"
+    """Secret-store key holding the OIDC client secret."""
 
 
 class Dns(Settings):
@@ -247,12 +277,21 @@ class Dns(Settings):
     """Contact address for Let's Encrypt; required with a domain."""
     acme_server: Literal["staging", "production"] = "staging"
     """Let's Encrypt endpoint: start with staging, switch to production once routes work."""
+    sso: Sso | None = None
+    """Without it no UI gets a route on the domain; they stay reachable only with `kubectl port-forward`."""
 
     @model_validator(mode="after")
     def _email_with_domain(self) -> Dns:
         if self.domain and not self.acme_email:
             raise problem("acmeEmail", "is required when dns.domain is set (Let's Encrypt needs a contact address)")
+        if self.sso and not self.domain:
+            raise problem("sso", "needs dns.domain: single sign-on protects the UIs published on that domain")
         return self
+
+    @property
+    def publishes_uis(self) -> bool:
+        """UIs are reachable from outside only behind single sign-on, each on its own host of the domain."""
+        return bool(self.domain and self.sso)
 
 
 TagKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]

@@ -24,6 +24,7 @@ from config.model import (
     TagValue,
     cross_check_failure,
 )
+from config.operations import Operations
 from config.teams import Team
 
 CloudChoice = Annotated[AwsSettings | AzureSettings | GcpSettings | LocalSettings, Field(discriminator="cloud")]
@@ -56,6 +57,8 @@ class StackConfig(Settings):
     """Tags/labels on every cloud resource (lowercase keys and values, as GCP labels require)."""
     teams: list[Team] = []
     """Data-science teams sharing the platform (see the Teams section)."""
+    operations: Operations = Operations()
+    """Day-2 operations: admission policies, allowed image registries, logs and cost add-ons."""
     protect: bool = True
     """Protect stateful resources (database, buckets, key stores) from `pulumi destroy`. Keep it on."""
 

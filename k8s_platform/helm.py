@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from config.model import Component
 from k8s_platform.catalog import HelmChart
 
 
@@ -18,7 +19,7 @@ def helm_release(
     opts: pulumi.ResourceOptions,
     *,
     version: str | None = None,
-    namespace: str | None = None,
+    namespace: pulumi.Input[str] | None = None,
     timeout_seconds: int = 600,
     atomic: bool = True,
 ) -> k8s.helm.v3.Release:
@@ -27,7 +28,8 @@ def helm_release(
     `atomic` rolls a failed install or upgrade back, so a half-applied release never lingers; it is
     turned off only for charts whose hooks legitimately outlive the timeout. `helm.v3.Release` (not
     `helm.v4.Chart`) is used because Helm owns the release lifecycle (hooks, rollback) and its inputs
-    are visible to policy packs and tests.
+    are visible to policy packs and tests. Pass the namespace as the Namespace resource's name output, so
+    the release waits for its namespace without an explicit dependency.
     """
     return k8s.helm.v3.Release(
         name,
@@ -47,3 +49,8 @@ def helm_release(
         ),
         opts,
     )
+
+
+def pinned(chart: HelmChart, component: Component) -> str:
+    """The chart version to install: the stack's `components.<name>.version` override, else the catalog pin."""
+    return component.version or chart.version

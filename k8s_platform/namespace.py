@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import pulumi
@@ -11,14 +12,22 @@ PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
 
 def namespace(
-    name: str, opts: pulumi.ResourceOptions, pod_security: PodSecurityLevel = "restricted"
+    name: str,
+    opts: pulumi.ResourceOptions,
+    pod_security: PodSecurityLevel = "restricted",
+    *,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Namespace:
-    """A namespace that enforces `pod_security` and warns/audits at `restricted`, so drift is visible."""
+    """A namespace that enforces `pod_security` and warns/audits at `restricted`, so drift is visible.
+    `labels` and `annotations` are extra (e.g. a team's); the Pod Security labels always win."""
     return k8s.core.v1.Namespace(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=name,
+            annotations=dict(annotations) if annotations else None,
             labels={
+                **(labels or {}),
                 "pod-security.kubernetes.io/enforce": pod_security,
                 "pod-security.kubernetes.io/warn": "restricted",
                 "pod-security.kubernetes.io/audit": "restricted",
@@ -27,3 +36,8 @@ def namespace(
         ),
         opts=opts,
     )
+
+
+def namespace_name(ns: k8s.core.v1.Namespace) -> pulumi.Output[str]:
+    """The namespace's name as an output: objects placed in it wait for it without an explicit dependency."""
+    return ns.metadata.apply(lambda m: m.name or "")

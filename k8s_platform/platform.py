@@ -1,4 +1,10 @@
-"""The cloud-agnostic platform: every in-cluster service, composed from the contract and platform settings."""
+"""The cloud-agnostic platform: every in-cluster service, composed from the contract and platform settings.
+
+Nothing here knows which cloud it runs on: it branches only on the contract's typed fields (artifact store
+kind, autoscaling, ingress, secret store, identities). Services install in parallel; the only dependencies
+are real orderings (CRDs before custom resources, cert-manager before webhooks that need certificates,
+the Gateway API CRDs before the controllers that watch them).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,43 @@ from dataclasses import dataclass
 
 import pulumi
 
-from clouds.contract import PlatformContract
+from clouds.contract import KedaSource, NodeAutoscalerKind, PlatformContract, Workloads
 from config.model import Components, Dns, Environment
+from k8s_platform import argo_workflows, argocd, kserve, mlflow, monitoring
+from k8s_platform.argo_workflows import ArgoWorkflows, ArgoWorkflowsArgs
+from k8s_platform.argocd import ArgoCd, ArgoCdArgs
+from k8s_platform.autoscaling import GpuSupport, GpuSupportArgs, Karpenter, KarpenterArgs, Keda, KedaArgs
+from k8s_platform.catalog import (
+    ARGO_WORKFLOWS,
+    ARGOCD,
+    CERT_MANAGER,
+    DCGM_EXPORTER,
+    ENVOY_GATEWAY,
+    EXTERNAL_SECRETS,
+    KARPENTER,
+    KEDA,
+    KSERVE,
+    KUBE_PROMETHEUS_STACK,
+    MLFLOW,
+    NVIDIA_DEVICE_PLUGIN,
+)
+from k8s_platform.cert_manager import CertManager, CertManagerArgs
+from k8s_platform.external_secrets import ExternalSecrets, ExternalSecretsArgs
+from k8s_platform.gateway import INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi
+from k8s_platform.helm import pinned
+from k8s_platform.kserve import Kserve, KserveArgs
+from k8s_platform.mlflow import Mlflow, MlflowArgs
+from k8s_platform.monitoring import Monitoring, MonitoringArgs, ScrapeTarget
+
+UIS = {
+    "mlflow": PublishedUi("mlflow", MLFLOW.namespace, mlflow.SERVICE, mlflow.PORT),
+    "argocd": PublishedUi("argocd", ARGOCD.namespace, argocd.SERVICE, argocd.PORT),
+    "workflows": PublishedUi("workflows", ARGO_WORKFLOWS.namespace, argo_workflows.SERVICE, argo_workflows.PORT),
+    "grafana": PublishedUi(
+        "grafana", KUBE_PROMETHEUS_STACK.namespace, monitoring.GRAFANA_SERVICE, monitoring.GRAFANA_PORT
+    ),
+}
+"""Every UI, with the Service `kubectl port-forward` reaches when it is not published."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +65,213 @@ class MlopsPlatform(pulumi.ComponentResource):
     mlflow_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: MlopsPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:MlopsPlatform", name, None, opts)
-        # Filled in by the platform-layer work: one child component per service.
-        self.mlflow_url = pulumi.Output.from_input("http://mlflow.mlflow.svc.cluster.local")
+        contract, enabled, dns = args.contract, args.components, args.dns
+        # Every Kubernetes object goes to the contract's cluster, once the cluster can run pods.
+        super().__init__(
+            "mlops:platform:MlopsPlatform",
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[contract.kubernetes_provider])),
+        )
+        ready = pulumi.ResourceOptions(parent=self, depends_on=list(contract.cluster_ready))
+        published = dns.publishes_uis
+
+        def host(ui: str) -> str:
+            return UIS[ui].host(dns.domain if published and dns.domain else INTERNAL_DOMAIN)
+
+        def public_host(ui: str) -> str | None:
+            return host(ui) if published else None
+
+        secrets = None
+        if enabled.external_secrets.enabled:
+            secrets = ExternalSecrets(
+                "external-secrets",
+                ExternalSecretsArgs(
+                    version=pinned(EXTERNAL_SECRETS, enabled.external_secrets),
+                    identity=contract.identity_for(Workloads.EXTERNAL_SECRETS),
+                    secret_store=contract.secret_store,
+                ),
+                ready,
+            )
+
+        gateway = None
+        if enabled.gateway.enabled:
+            gateway = Gateway(
+                "gateway",
+                GatewayArgs(
+                    component=enabled.gateway,
+                    ingress=contract.ingress,
+                    dns=dns,
+                    uis=[ui for key, ui in UIS.items() if _ui_enabled(key, enabled)],
+                    load_balancer_identity=contract.identity_for(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
+                    secrets=secrets,
+                ),
+                ready,
+            )
+        gateway_api = [gateway.release] if gateway else []
+
+        cert_manager = None
+        if enabled.cert_manager.enabled:
+            cert_manager = CertManager(
+                "cert-manager",
+                CertManagerArgs(
+                    version=pinned(CERT_MANAGER, enabled.cert_manager),
+                    identity=contract.identity_for(Workloads.CERT_MANAGER),
+                    dns=dns,
+                    gateway_api_crds=gateway_api,
+                ),
+                ready,
+            )
+
+        if enabled.argocd.enabled:
+            ArgoCd("argocd", ArgoCdArgs(settings=enabled.argocd, host=host("argocd"), secrets=secrets), ready)
+
+        if enabled.argo_workflows.enabled:
+            ArgoWorkflows(
+                "argo-workflows",
+                ArgoWorkflowsArgs(
+                    component=enabled.argo_workflows,
+                    artifact_store=contract.artifact_store,
+                    identity=contract.identity_for(Workloads.ARGO_WORKFLOWS),
+                    public_host=public_host("workflows"),
+                    sso=dns.sso,
+                    secrets=secrets,
+                ),
+                ready,
+            )
+
+        self.mlflow_url = pulumi.Output.from_input(mlflow.in_cluster_url())
+        if enabled.mlflow.enabled:
+            tracking = Mlflow(
+                "mlflow",
+                MlflowArgs(
+                    version=pinned(MLFLOW, enabled.mlflow),
+                    database=contract.database,
+                    artifact_store=contract.artifact_store,
+                    identity=contract.identity_for(Workloads.MLFLOW),
+                    public_host=public_host("mlflow"),
+                    replicas=1 if args.environment == Environment.DEV else 2,
+                ),
+                ready,
+            )
+            self.mlflow_url = tracking.url
+
+        if enabled.kserve.enabled:
+            Kserve(
+                "kserve",
+                KserveArgs(
+                    version=pinned(KSERVE, enabled.kserve),
+                    identity=contract.identity_for(Workloads.KSERVE_INFERENCE),
+                    artifact_store=contract.artifact_store,
+                    ingress_domain=INTERNAL_DOMAIN,
+                    spot_tolerations=contract.autoscaling.spot_tolerations,
+                    requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
+                ),
+                ready,
+            )
+
+        autoscaling = contract.autoscaling
+        if enabled.node_autoscaler.enabled and autoscaling.nodes == NodeAutoscalerKind.KARPENTER:
+            assert autoscaling.karpenter, "a contract with Karpenter nodes must carry KarpenterInputs"
+            Karpenter(
+                "karpenter",
+                KarpenterArgs(
+                    version=pinned(KARPENTER, enabled.node_autoscaler),
+                    inputs=autoscaling.karpenter,
+                    identity=contract.identity_for(Workloads.KARPENTER),
+                ),
+                ready,
+            )
+        if enabled.keda.enabled and autoscaling.keda == KedaSource.HELM:
+            Keda("keda", KedaArgs(version=pinned(KEDA, enabled.keda)), ready)
+        gpu_support = enabled.gpu_support.enabled and not autoscaling.gpu_device_plugin_managed
+        if gpu_support:
+            GpuSupport(
+                "gpu",
+                GpuSupportArgs(
+                    device_plugin_version=pinned(NVIDIA_DEVICE_PLUGIN, enabled.gpu_support),
+                    spot_tolerations=autoscaling.spot_tolerations,
+                ),
+                ready,
+            )
+
+        if enabled.monitoring.enabled:
+            Monitoring(
+                "monitoring",
+                MonitoringArgs(
+                    component=enabled.monitoring,
+                    targets=_scrape_targets(
+                        args, karpenter=autoscaling.nodes == NodeAutoscalerKind.KARPENTER, gpu=gpu_support
+                    ),
+                    secrets=secrets,
+                ),
+                ready,
+            )
         self.register_outputs({"mlflowUrl": self.mlflow_url})
+
+
+def _ui_enabled(ui: str, components: Components) -> bool:
+    return {
+        "mlflow": components.mlflow,
+        "argocd": components.argocd,
+        "workflows": components.argo_workflows,
+        "grafana": components.monitoring,
+    }[ui].enabled
+
+
+def _labels(key: str, value: str) -> dict[str, dict[str, str]]:
+    return {"matchLabels": {key: value}}
+
+
+def _scrape_targets(args: MlopsPlatformArgs, *, karpenter: bool, gpu: bool) -> list[ScrapeTarget]:
+    """A scrape target for each enabled service that exposes metrics."""
+    on = args.components
+    candidates = [
+        (
+            on.mlflow.enabled,
+            ScrapeTarget("mlflow", MLFLOW.namespace, _labels("app.kubernetes.io/name", "mlflow"), "http"),
+        ),
+        (
+            on.kserve.enabled,
+            ScrapeTarget(
+                "kserve-models",
+                Workloads.KSERVE_INFERENCE.namespace,
+                {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]},
+                kserve.METRICS_PORT,
+                pods=True,
+            ),
+        ),
+        (
+            on.argo_workflows.enabled,
+            ScrapeTarget(
+                "argo-workflows",
+                ARGO_WORKFLOWS.namespace,
+                _labels("app.kubernetes.io/component", "workflow-controller"),
+                "metrics",
+            ),
+        ),
+        (
+            on.node_autoscaler.enabled and karpenter,
+            ScrapeTarget(
+                "karpenter", KARPENTER.namespace, _labels("app.kubernetes.io/name", "karpenter"), "http-metrics"
+            ),
+        ),
+        (
+            on.gpu_support.enabled and gpu,
+            ScrapeTarget(
+                "dcgm-exporter", DCGM_EXPORTER.namespace, _labels("app.kubernetes.io/name", "dcgm-exporter"), "metrics"
+            ),
+        ),
+        (
+            on.gateway.enabled,
+            ScrapeTarget(
+                "envoy-proxies",
+                ENVOY_GATEWAY.namespace,
+                _labels("app.kubernetes.io/component", "proxy"),
+                "metrics",
+                path="/stats/prometheus",
+                pods=True,
+            ),
+        ),
+    ]
+    return [target for wanted, target in candidates if wanted]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import runpy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,13 +182,26 @@ def _mask_secrets(value: Any) -> Any:
 def run_stack(stack: str, root: Path = ROOT_DIR) -> StackRun:
     """Run the program for `stack` under mocks. Raises `config.ConfigError` for a bad stack file."""
     config, secret_keys = stack_file_config(stack, root)
+    return run_program(
+        lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"), stack, config, secret_keys
+    )
+
+
+def run_program(
+    program: Callable[[], object],
+    stack: str = "unit",
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> StackRun:
+    """Run any function that declares resources under the same mocks and recording as a whole stack, so a
+    component can be tested on inputs the test builds itself."""
     monitor = RecordingMonitor(PlatformMocks())
     ROOT.set(None)  # a fresh root Stack per run, so outputs of an earlier run do not leak into this one
     pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__")))
+    _sync_await(run_pulumi_func(program))
 
     stack_resource = pulumi.runtime.get_root_resource()
     outputs: dict[str, Any] = {}

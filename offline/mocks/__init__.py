@@ -56,4 +56,4 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 f"offline mocks have no answer for the provider call {args.token!r}; "
                 f"add one to CALLS in offline/mocks/{package}.py"
             )
-        return answer(args), None
+        return answer(args), []  # no check failures; pulumi iterates this list, so it must not be None

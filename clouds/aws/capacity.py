@@ -1,0 +1,361 @@
+"""Compute: the on-demand system node group, and every AWS resource Karpenter needs to run the spot pools.
+
+Karpenter itself, its EC2NodeClass and the CPU/GPU NodePools are Kubernetes objects declared by the platform
+layer from `KarpenterInputs`; this module provides the node role, the interruption queue, the controller's
+IAM policy and the discovery tags they refer to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from clouds.aws.cluster import Cluster
+from clouds.aws.iam import Statement, allow, deny_insecure_transport, policy_document, service_role
+from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
+from clouds.aws.network import DISCOVERY_TAG
+from clouds.contract import Workloads
+from config.model import SystemNodePool, Taint, TaintEffect
+
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+SYSTEM_POOL_LABEL = {"mlops-platform/pool": "system"}
+
+# EKS managed node groups spell taint effects the way the EKS API does.
+EKS_TAINT_EFFECT = {
+    TaintEffect.NO_SCHEDULE: "NO_SCHEDULE",
+    TaintEffect.PREFER_NO_SCHEDULE: "PREFER_NO_SCHEDULE",
+    TaintEffect.NO_EXECUTE: "NO_EXECUTE",
+}
+
+# The events Karpenter reacts to before AWS takes a node away (getting-started CloudFormation, Karpenter v1).
+INTERRUPTION_EVENTS = {
+    "health": ("aws.health", "AWS Health Event"),
+    "spot-interruption": ("aws.ec2", "EC2 Spot Instance Interruption Warning"),
+    "rebalance": ("aws.ec2", "EC2 Instance Rebalance Recommendation"),
+    "state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
+    "capacity-reservation": ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
+}
+
+
+def eks_taint(taint: Taint) -> aws.eks.NodeGroupTaintArgs:
+    return aws.eks.NodeGroupTaintArgs(key=taint.key, value=taint.value or None, effect=EKS_TAINT_EFFECT[taint.effect])
+
+
+def ami_type(instance_types: Sequence[str]) -> str:
+    """AL2023 for the instances' architecture: Graviton families carry a `g` after the generation (m7g, t4g)."""
+    graviton = [bool(re.match(r"^[a-z]+\d+g[a-z]*\.", t)) for t in instance_types]
+    if any(graviton) and not all(graviton):
+        raise ValueError(f"system pool mixes Arm and x86 instance types: {', '.join(instance_types)}")
+    return "AL2023_ARM_64_STANDARD" if all(graviton) else "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class CapacityArgs:
+    cluster: Cluster
+    subnet_ids: Sequence[pulumi.Input[str]]
+    system_pool: SystemNodePool
+    account_id: pulumi.Input[str]
+    region: str
+
+
+class Capacity(pulumi.ComponentResource):
+    system_nodes: aws.eks.NodeGroup
+    karpenter_node_role: aws.iam.Role
+    interruption_queue: aws.sqs.Queue
+    karpenter: WorkloadRole
+
+    def __init__(self, name: str, args: CapacityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:aws:Capacity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster = args.cluster
+
+        self.system_nodes = self._system_node_group(name, args)
+
+        # Karpenter's nodes join through an EC2_LINUX access entry (API auth mode; there is no aws-auth).
+        self.karpenter_node_role = service_role(
+            f"{name}-karpenter-node",
+            "ec2.amazonaws.com",
+            NODE_POLICIES,
+            child,
+            description=f"Nodes Karpenter launches for {cluster.cluster_name}",
+        )
+        aws.eks.AccessEntry(
+            f"{name}-karpenter-node",
+            cluster_name=cluster.eks.name,
+            principal_arn=self.karpenter_node_role.arn,
+            type="EC2_LINUX",
+            opts=child,
+        )
+        # Karpenter launches nodes into security groups carrying the discovery tag: the EKS cluster group.
+        aws.ec2.Tag(
+            f"{name}-cluster-sg-discovery",
+            resource_id=cluster.security_group_id,
+            key=DISCOVERY_TAG,
+            value=cluster.cluster_name,
+            opts=child,
+        )
+
+        self.interruption_queue = self._interruption_queue(name, cluster.cluster_name)
+        self.karpenter = WorkloadRole(
+            f"{name}-karpenter",
+            WorkloadRoleArgs(
+                cluster_name=cluster.eks.name,
+                cluster_arn=cluster.arn,
+                account_id=args.account_id,
+                workload=Workloads.KARPENTER,
+                statements=karpenter_controller_policy(
+                    cluster_name=cluster.cluster_name,
+                    cluster_arn=cluster.arn,
+                    region=args.region,
+                    queue_arn=self.interruption_queue.arn,
+                    node_role_arn=self.karpenter_node_role.arn,
+                ),
+            ),
+            child,
+        )
+        self.register_outputs(
+            {
+                "systemNodeGroup": self.system_nodes.node_group_name,
+                "karpenterNodeRole": self.karpenter_node_role.name,
+                "interruptionQueue": self.interruption_queue.name,
+            }
+        )
+
+    def _system_node_group(self, name: str, args: CapacityArgs) -> aws.eks.NodeGroup:
+        """On-demand nodes for controllers (CoreDNS, Karpenter itself): never spot, so the autoscaler survives."""
+        child = pulumi.ResourceOptions(parent=self)
+        pool = args.system_pool
+        role = service_role(
+            f"{name}-system-node",
+            "ec2.amazonaws.com",
+            NODE_POLICIES,
+            child,
+            description=f"System node group of {args.cluster.cluster_name}",
+        )
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-system",
+            description="System node group: encrypted gp3 root volume, IMDSv2 only",
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=pool.disk_size_gb, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                    ),
+                )
+            ],
+            # Hop limit 1: pods cannot reach the node role's credentials through IMDS (they use Pod Identity).
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            update_default_version=True,
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{name}-system",
+            cluster_name=args.cluster.eks.name,
+            node_group_name_prefix="system-",
+            node_role_arn=role.arn,
+            subnet_ids=list(args.subnet_ids),
+            capacity_type="ON_DEMAND",
+            instance_types=list(pool.machine_types),
+            ami_type=ami_type(pool.machine_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=pool.min_size, max_size=pool.max_size, desired_size=pool.min_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={**pool.labels, **SYSTEM_POOL_LABEL},
+            taints=[eks_taint(t) for t in pool.taints],
+            # Nodes need the CNI before they turn Ready; Pod Identity before any workload asks for credentials.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=args.cluster.networking_addons,
+                # Karpenter, not this group, does the scaling that matters; don't fight a manual resize.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+    def _interruption_queue(self, name: str, cluster_name: str) -> aws.sqs.Queue:
+        """Spot interruptions, rebalance hints, health events and state changes, for Karpenter to drain ahead."""
+        child = pulumi.ResourceOptions(parent=self)
+        queue = aws.sqs.Queue(
+            f"{name}-interruptions",
+            name=f"{cluster_name}-karpenter",
+            message_retention_seconds=300,  # an interruption notice is useless after two minutes
+            sqs_managed_sse_enabled=True,
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-interruptions",
+            queue_url=queue.url,
+            policy=policy_document(
+                [
+                    {
+                        "Sid": "EventBridgeSends",
+                        "Effect": "Allow",
+                        "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                        "Action": "sqs:SendMessage",
+                        "Resource": queue.arn,
+                    },
+                    deny_insecure_transport("sqs", [queue.arn]),
+                ]
+            ),
+            opts=child,
+        )
+        for event, (source, detail_type) in INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{event}",
+                description=f"{detail_type} -> Karpenter ({cluster_name})",
+                event_pattern=json.dumps({"source": [source], "detail-type": [detail_type]}),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-{event}", rule=rule.name, arn=queue.arn, target_id="KarpenterInterruptionQueue", opts=child
+            )
+        return queue
+
+
+def karpenter_controller_policy(
+    cluster_name: str,
+    cluster_arn: pulumi.Input[str],
+    region: str,
+    queue_arn: pulumi.Input[str],
+    node_role_arn: pulumi.Input[str],
+) -> list[Statement]:
+    """Karpenter v1's controller policy (getting-started CloudFormation), scoped to this cluster and region.
+
+    Launching is limited to resources tagged for this cluster and a NodePool, termination to instances
+    Karpenter launched for it, PassRole to the node role.
+    """
+    ec2 = f"arn:aws:ec2:{region}"
+    owned = f"kubernetes.io/cluster/{cluster_name}"
+    launched = [f"{ec2}:*:{kind}/*" for kind in ("fleet", "instance", "volume", "network-interface", "launch-template")]
+    profile_tags = {
+        f"aws:RequestTag/{owned}": "owned",
+        "aws:RequestTag/topology.kubernetes.io/region": region,
+    }
+    profile_resource_tags = {
+        f"aws:ResourceTag/{owned}": "owned",
+        "aws:ResourceTag/topology.kubernetes.io/region": region,
+    }
+    return [
+        allow(
+            ["ec2:RunInstances", "ec2:CreateFleet"],
+            [
+                f"{ec2}::image/*",
+                f"{ec2}::snapshot/*",
+                f"{ec2}:*:spot-instances-request/*",
+                f"{ec2}:*:security-group/*",
+                f"{ec2}:*:subnet/*",
+                f"{ec2}:*:launch-template/*",
+            ],
+            sid="AllowScopedEC2InstanceActions",
+        ),
+        allow(
+            ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            launched,
+            {
+                "StringEquals": {f"aws:RequestTag/{owned}": "owned"},
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+            sid="AllowScopedEC2InstanceActionsWithTags",
+        ),
+        allow(
+            ["ec2:CreateTags"],
+            launched,
+            {
+                "StringEquals": {
+                    f"aws:RequestTag/{owned}": "owned",
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+            sid="AllowScopedResourceCreationTagging",
+        ),
+        allow(
+            ["ec2:CreateTags"],
+            [f"{ec2}:*:instance/*"],
+            {
+                "StringEquals": {f"aws:ResourceTag/{owned}": "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["karpenter.sh/nodeclaim", "Name"]},
+            },
+            sid="AllowScopedResourceTagging",
+        ),
+        allow(
+            ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
+            {
+                "StringEquals": {f"aws:ResourceTag/{owned}": "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            },
+            sid="AllowScopedDeletion",
+        ),
+        allow(
+            [
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+            ],
+            ["*"],
+            {"StringEquals": {"aws:RequestedRegion": region}},
+            sid="AllowRegionalReadActions",
+        ),
+        allow(["ssm:GetParameter"], [f"arn:aws:ssm:{region}::parameter/aws/service/*"], sid="AllowSSMReadActions"),
+        allow(["pricing:GetProducts"], ["*"], sid="AllowPricingReadActions"),
+        allow(
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            [queue_arn],
+            sid="AllowInterruptionQueueActions",
+        ),
+        allow(
+            ["iam:PassRole"],
+            [node_role_arn],
+            {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            sid="AllowPassingInstanceRole",
+        ),
+        allow(
+            ["iam:CreateInstanceProfile"],
+            ["*"],
+            {"StringEquals": profile_tags, "StringLike": {"aws:RequestTag/karpenter.sh/nodeclass": "*"}},
+            sid="AllowScopedInstanceProfileCreationActions",
+        ),
+        allow(
+            ["iam:TagInstanceProfile"],
+            ["*"],
+            {
+                "StringEquals": {**profile_resource_tags, **profile_tags},
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.sh/nodeclass": "*",
+                    "aws:RequestTag/karpenter.sh/nodeclass": "*",
+                },
+            },
+            sid="AllowScopedInstanceProfileTagActions",
+        ),
+        allow(
+            ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+            ["*"],
+            {"StringEquals": profile_resource_tags, "StringLike": {"aws:ResourceTag/karpenter.sh/nodeclass": "*"}},
+            sid="AllowScopedInstanceProfileActions",
+        ),
+        allow(["iam:GetInstanceProfile"], ["*"], sid="AllowInstanceProfileReadActions"),
+        allow(["eks:DescribeCluster"], [cluster_arn], sid="AllowAPIServerEndpointDiscovery"),
+    ]

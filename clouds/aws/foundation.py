@@ -1,0 +1,292 @@
+"""The AWS foundation: composes network, cluster, capacity, storage, database, registry, secrets and identities,
+and fills the contract the Kubernetes platform layer reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from clouds.aws.capacity import Capacity, CapacityArgs
+from clouds.aws.cluster import DEFAULT_STORAGE_CLASS, Cluster, ClusterAddons, ClusterAddonsArgs, ClusterArgs
+from clouds.aws.database import Postgres, PostgresArgs
+from clouds.aws.iam import Statement
+from clouds.aws.identity import (
+    WorkloadRole,
+    WorkloadRoleArgs,
+    load_balancer_controller_policy,
+    s3_prefix_access,
+    secrets_read,
+)
+from clouds.aws.network import Network, NetworkArgs
+from clouds.aws.registry import Registry, RegistryArgs
+from clouds.aws.secrets import Secrets, SecretsArgs
+from clouds.aws.storage import ArtifactBucket, ArtifactBucketArgs
+from clouds.contract import (
+    WORKFLOW_ARTIFACT_PREFIX,
+    Autoscaling,
+    Ingress,
+    KarpenterInputs,
+    KedaSource,
+    LoadBalancerProvisioner,
+    NodeAutoscalerKind,
+    PlatformContract,
+    SecretStore,
+    SecretStoreKind,
+    Workload,
+    WorkloadIdentity,
+    Workloads,
+    team_artifact_prefix,
+)
+from config import ConfigError, Problem, StackConfig
+from config.aws import AwsSettings
+
+DATABASE_PASSWORD = "database-password"
+
+
+class AwsFoundation(pulumi.ComponentResource):
+    contract: PlatformContract
+    stack_outputs: Mapping[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:aws:Foundation", name, None, opts)
+        settings = config.cloud
+        assert isinstance(settings, AwsSettings)
+        region = settings.region
+
+        # An explicit provider: the region comes from the stack file, never from the deployer's shell.
+        provider = aws.Provider(
+            f"{name}-provider",
+            region=region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=config.common_tags()),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_aws = pulumi.ResourceOptions(parent=self, providers=[provider])
+        account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        ).account_id
+        zones = aws.get_availability_zones(
+            state="available",
+            region=region,
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="zone-type", values=["availability-zone"])],
+            opts=pulumi.InvokeOptions(parent=self, provider=provider),
+        ).names
+        if len(zones) < settings.availability_zones:
+            raise ConfigError(
+                f"Pulumi.{pulumi.get_stack()}.yaml",
+                [Problem("aws.availabilityZones", f"got {settings.availability_zones}; {region} offers {len(zones)}")],
+            )
+        zones = zones[: settings.availability_zones]
+
+        cluster_name = config.resource_name("eks")
+        network = Network(
+            "network",
+            NetworkArgs(
+                name=config.resource_name("vpc"),
+                cidr=str(config.network.cidr),
+                zones=zones,
+                subnets=settings.subnet_plan(config.network.cidr),
+                nat_gateway_per_zone=settings.nat_gateway_per_az,
+                cluster_name=cluster_name,
+                flow_log_retention_days=config.network.flow_log_retention_days,
+                region=region,
+            ),
+            on_aws,
+        )
+        cluster = Cluster(
+            "cluster",
+            ClusterArgs(
+                name=cluster_name,
+                kubernetes_version=config.cluster.kubernetes_version,
+                region=region,
+                subnet_ids=network.private_subnet_ids,
+                service_cidr=str(config.network.service_cidr),
+                endpoint_allow_list=[str(c) for c in config.cluster.endpoint_allow_list],
+                admin_role_arns=settings.admin_role_arns,
+                namespace_editors={Workloads.team(t.name).namespace: t.identity_group for t in config.teams},
+                # One retention for the audit trail: flow logs and control-plane logs age out together.
+                log_retention_days=config.network.flow_log_retention_days,
+                protect=config.protect,
+            ),
+            on_aws,
+        )
+        capacity = Capacity(
+            "capacity",
+            CapacityArgs(
+                cluster=cluster,
+                subnet_ids=network.private_subnet_ids,
+                system_pool=config.node_pools.system,
+                account_id=account_id,
+                region=region,
+            ),
+            on_aws,
+        )
+        kubernetes = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=cluster.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        addons = ClusterAddons(
+            "addons",
+            ClusterAddonsArgs(
+                cluster=cluster,
+                account_id=account_id,
+                kubernetes_provider=kubernetes,
+                nodes=[capacity.system_nodes],
+            ),
+            on_aws,
+        )
+
+        artifacts = ArtifactBucket(
+            "artifacts",
+            ArtifactBucketArgs(
+                bucket_name=pulumi.Output.concat(config.resource_name("artifacts"), "-", account_id, "-", region),
+                key_alias=config.resource_name("artifacts"),
+                account_id=account_id,
+                settings=config.object_store,
+                region=region,
+                protect=config.protect,
+            ),
+            on_aws,
+        )
+        postgres = Postgres(
+            "postgres",
+            PostgresArgs(
+                identifier=config.resource_name("mlflow"),
+                settings=config.database,
+                instance_class=settings.database_instance_class,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                client_security_group_id=cluster.security_group_id,
+                keep_final_snapshot=not config.is_dev,
+                protect=config.protect,
+            ),
+            on_aws,
+        )
+        registry = Registry(
+            "registry",
+            RegistryArgs(
+                repository_name=f"{config.name_prefix}-{config.environment.value}/models",
+                untagged_expiry_days=7,
+                keep_tagged_images=200,
+                protect=config.protect,
+            ),
+            on_aws,
+        )
+        secrets = Secrets(
+            "secrets",
+            SecretsArgs(
+                path=f"{config.name_prefix}/{config.environment.value}",
+                given={DATABASE_PASSWORD: postgres.password},
+                recovery_window_days=0 if config.is_dev else 30,
+                region=region,
+                protect=config.protect,
+            ),
+            on_aws,
+        )
+
+        # Every workload gets its own role with exactly what it touches.
+        prefix = config.object_store.artifact_prefix
+        bucket_arn, bucket_key = artifacts.bucket.arn, artifacts.key.arn
+        policies: dict[Workload, list[Statement]] = {
+            Workloads.MLFLOW: s3_prefix_access(bucket_arn, [prefix], bucket_key, region, write=True),
+            # Inference only reads the models MLflow registered.
+            Workloads.KSERVE_INFERENCE: s3_prefix_access(bucket_arn, [prefix], bucket_key, region, write=False),
+            # Pipelines keep step artifacts under their own prefix and log models into MLflow's.
+            Workloads.ARGO_WORKFLOWS: s3_prefix_access(
+                bucket_arn, [WORKFLOW_ARTIFACT_PREFIX, prefix], bucket_key, region, write=True
+            ),
+            Workloads.EXTERNAL_SECRETS: secrets_read(secrets.secret_arns, secrets.key.arn, region),
+            Workloads.AWS_LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(),
+            **{
+                Workloads.team(team.name): s3_prefix_access(
+                    bucket_arn, [team_artifact_prefix(team.name)], bucket_key, region, write=True
+                )
+                for team in config.teams
+            },
+        }
+        identities: dict[str, WorkloadIdentity] = {}
+        for workload, statements in policies.items():
+            role = WorkloadRole(
+                f"identity-{workload.name}",
+                WorkloadRoleArgs(
+                    cluster_name=cluster.eks.name,
+                    cluster_arn=cluster.arn,
+                    account_id=account_id,
+                    workload=workload,
+                    statements=statements,
+                ),
+                on_aws,
+            )
+            assert role.identity is not None
+            identities[workload.name] = role.identity
+        assert capacity.karpenter.identity is not None
+        identities[Workloads.KARPENTER.name] = capacity.karpenter.identity
+
+        self.contract = PlatformContract(
+            cloud="aws",
+            cluster_name=cluster.eks.name,
+            kubernetes_provider=kubernetes,
+            kubernetes_version=config.cluster.kubernetes_version,
+            kubeconfig=cluster.kubeconfig,
+            artifact_store=artifacts.artifact_store,
+            database=postgres.database,
+            identities=identities,
+            autoscaling=Autoscaling(
+                nodes=NodeAutoscalerKind.KARPENTER,
+                keda=KedaSource.HELM,
+                karpenter=KarpenterInputs(
+                    cluster_name=cluster.eks.name,
+                    cluster_endpoint=cluster.endpoint,
+                    interruption_queue_name=capacity.interruption_queue.name,
+                    node_role_name=capacity.karpenter_node_role.name,
+                    discovery_tag_value=cluster_name,
+                    ami_alias=settings.karpenter_ami_alias,
+                    cpu_pool=config.node_pools.cpu_spot,
+                    gpu_pool=config.node_pools.gpu_spot,
+                ),
+            ),
+            ingress=Ingress(
+                load_balancer=LoadBalancerProvisioner.AWS_LOAD_BALANCER_CONTROLLER,
+                service_annotations=gateway_service_annotations(public=config.dns.domain is not None),
+                load_balancer_controller_settings={
+                    "clusterName": cluster.eks.name,
+                    "region": region,
+                    "vpcId": network.vpc_id,
+                },
+            ),
+            secret_store=SecretStore(
+                kind=SecretStoreKind.AWS_SECRETS_MANAGER,
+                provider=secrets.provider,
+                secret_keys=secrets.secret_keys,
+            ),
+            default_storage_class=DEFAULT_STORAGE_CLASS,
+            registry_url=registry.url,
+            cluster_ready=[capacity.system_nodes, *cluster.networking_addons, *addons.addons],
+        )
+        self.stack_outputs = {
+            "region": region,
+            "vpcId": network.vpc_id,
+            "clusterEndpoint": cluster.endpoint,
+            "artifactBucket": artifacts.bucket.bucket,
+            "registryUrl": registry.url,
+            "karpenterInterruptionQueue": capacity.interruption_queue.name,
+            "secretNames": list(secrets.secret_keys.values()),
+        }
+        self.register_outputs(dict(self.stack_outputs))
+
+
+def gateway_service_annotations(public: bool) -> dict[str, str]:
+    """The shared Gateway's Service becomes an NLB provisioned by the AWS Load Balancer Controller.
+
+    IP targets send traffic straight to the gateway pods; without a public domain the NLB stays internal.
+    """
+    return {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" if public else "internal",
+        "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true",
+    }

@@ -1,0 +1,251 @@
+"""Workload identities: one IAM role per workload, bound to its service account with EKS Pod Identity.
+
+Pod Identity rather than IRSA: the trust policy names one service principal instead of the cluster's OIDC
+issuer, so roles need no per-cluster OIDC provider and survive a cluster rebuild; the namespace/service-account
+binding lives in an EKS association (auditable, no service-account annotation for the platform layer to get
+right); and session tags carry the cluster and namespace into CloudTrail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from clouds.aws.iam import MANAGED_POLICY, Statement, allow, policy_document
+from clouds.contract import Workload, WorkloadIdentity
+
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class WorkloadRoleArgs:
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    statements: Sequence[Statement]
+    """The role's whole inline policy: exactly what this workload touches."""
+    workload: Workload | None = None
+    """Bind the role to this namespace/service account; None when an EKS add-on binds it itself."""
+    managed_policies: Sequence[str] = field(default_factory=tuple)
+    """AWS-managed policies (path under arn:aws:iam::aws:policy/), for add-ons AWS maintains a policy for."""
+
+
+class WorkloadRole(pulumi.ComponentResource):
+    role: aws.iam.Role
+    identity: WorkloadIdentity | None
+
+    def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:aws:WorkloadRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.role = aws.iam.Role(
+            name,
+            assume_role_policy=policy_document([pod_identity_trust(args.account_id, args.cluster_arn)]),
+            description=f"Pod Identity role of {args.workload.subject if args.workload else name}",
+            opts=child,
+        )
+        if args.statements:
+            aws.iam.RolePolicy(name, role=self.role.id, policy=policy_document(args.statements), opts=child)
+        for policy in args.managed_policies:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy.rsplit('/', 1)[-1].lower()}",
+                role=self.role.name,
+                policy_arn=f"{MANAGED_POLICY}{policy}",
+                opts=child,
+            )
+
+        self.identity = None
+        if args.workload is not None:
+            aws.eks.PodIdentityAssociation(
+                name,
+                cluster_name=args.cluster_name,
+                namespace=args.workload.namespace,
+                service_account=args.workload.service_account,
+                role_arn=self.role.arn,
+                opts=child,
+            )
+            # Pod Identity needs nothing on the service account or pod: the association is the binding.
+            self.identity = WorkloadIdentity(args.workload, principal=self.role.arn)
+        self.register_outputs({"roleArn": self.role.arn})
+
+
+def pod_identity_trust(account_id: pulumi.Input[str], cluster_arn: pulumi.Input[str]) -> Statement:
+    """Only the Pod Identity agent, acting for this account's cluster, may assume the role."""
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnEquals": {"aws:SourceArn": cluster_arn},
+        },
+    }
+
+
+def s3_prefix_access(
+    bucket_arn: pulumi.Input[str],
+    prefixes: Sequence[str],
+    key_arn: pulumi.Input[str],
+    region: str,
+    write: bool,
+) -> list[Statement]:
+    """List, read (and write) objects under `prefixes` of one bucket, and use its key only through S3."""
+    objects = [pulumi.Output.concat(bucket_arn, f"/{prefix}/*") for prefix in prefixes]
+    object_actions = ["s3:GetObject", "s3:GetObjectVersion"]
+    key_actions = ["kms:Decrypt"]
+    if write:
+        object_actions += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        key_actions += ["kms:GenerateDataKey"]
+    return [
+        allow(
+            ["s3:ListBucket"],
+            [bucket_arn],
+            {"StringLike": {"s3:prefix": [p for prefix in prefixes for p in (prefix, f"{prefix}/*")]}},
+            sid="ListOwnPrefix",
+        ),
+        allow(["s3:GetBucketLocation"], [bucket_arn], sid="LocateBucket"),
+        allow(object_actions, objects, sid="ObjectsUnderOwnPrefix"),
+        allow(
+            key_actions, [key_arn], {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}, sid="BucketKey"
+        ),
+    ]
+
+
+def secrets_read(secret_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str], region: str) -> list[Statement]:
+    """Read exactly the platform's secrets (External Secrets), decrypting only through Secrets Manager."""
+    return [
+        allow(
+            [
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetResourcePolicy",
+                "secretsmanager:ListSecretVersionIds",
+            ],
+            list(secret_arns),
+            sid="PlatformSecrets",
+        ),
+        allow(
+            ["kms:Decrypt"],
+            [key_arn],
+            {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            sid="SecretsKey",
+        ),
+    ]
+
+
+# Read-only and certificate/WAF actions of the AWS Load Balancer Controller (docs/install/iam_policy.json, v3.5.0).
+LB_DESCRIBE_ACTIONS = (
+    "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+    "ec2:GetCoipPoolUsage", "ec2:DescribeCoipPools", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools",
+    "ec2:DescribeRouteTables",
+    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
+    "elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTrustStores", "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeCapacityReservation",
+)  # fmt: skip
+LB_CERTIFICATE_AND_WAF_ACTIONS = (
+    "cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate",
+    "iam:ListServerCertificates", "iam:GetServerCertificate",
+    "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL",
+    "waf-regional:DisassociateWebACL",
+    "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+    "shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
+)  # fmt: skip
+LB_OWNED_MUTATIONS = (
+    "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+    "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+    "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyCapacityReservation",
+    "elasticloadbalancing:ModifyIpPools",
+)  # fmt: skip
+
+
+def load_balancer_controller_policy() -> list[Statement]:
+    """The AWS Load Balancer Controller's policy (docs/install/iam_policy.json at v3.5.0), as data.
+
+    Kept statement for statement with upstream, so a controller upgrade is a diff against that file:
+    mutations are conditioned on the controller's own `elbv2.k8s.aws/cluster` tag.
+    """
+    request_tag = "aws:RequestTag/elbv2.k8s.aws/cluster"
+    resource_tag = "aws:ResourceTag/elbv2.k8s.aws/cluster"
+    elb = "arn:aws:elasticloadbalancing:*:*"
+    load_balancers = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*", f"{elb}:loadbalancer/app/*/*"]
+    listeners = [f"{elb}:{kind}/{lb}/*/*/*" for kind in ("listener", "listener-rule") for lb in ("net", "app")]
+    security_groups = ["arn:aws:ec2:*:*:security-group/*"]
+    return [
+        allow(
+            ["iam:CreateServiceLinkedRole"],
+            ["*"],
+            {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        allow(LB_DESCRIBE_ACTIONS, ["*"], sid="Describe"),
+        allow(LB_CERTIFICATE_AND_WAF_ACTIONS, ["*"], sid="CertificatesAndWaf"),
+        allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], ["*"]),
+        allow(["ec2:CreateSecurityGroup"], ["*"]),
+        allow(
+            ["ec2:CreateTags"],
+            security_groups,
+            {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, "Null": {request_tag: "false"}},
+        ),
+        allow(
+            ["ec2:CreateTags", "ec2:DeleteTags"],
+            security_groups,
+            {"Null": {request_tag: "true", resource_tag: "false"}},
+        ),
+        allow(
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
+            ["*"],
+            {"Null": {resource_tag: "false"}},
+        ),
+        allow(
+            ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            ["*"],
+            {"Null": {request_tag: "false"}},
+        ),
+        allow(
+            [f"elasticloadbalancing:{a}" for a in ("CreateListener", "DeleteListener", "CreateRule", "DeleteRule")],
+            ["*"],
+        ),
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            load_balancers,
+            {"Null": {request_tag: "true", resource_tag: "false"}},
+        ),
+        allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], listeners),
+        allow(LB_OWNED_MUTATIONS, ["*"], {"Null": {resource_tag: "false"}}),
+        allow(
+            ["elasticloadbalancing:AddTags"],
+            load_balancers,
+            {
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                "Null": {request_tag: "false"},
+            },
+        ),
+        allow(
+            ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            [f"{elb}:targetgroup/*/*"],
+        ),
+        allow(
+            [
+                f"elasticloadbalancing:{a}"
+                for a in (
+                    "SetWebAcl",
+                    "ModifyListener",
+                    "AddListenerCertificates",
+                    "RemoveListenerCertificates",
+                    "ModifyRule",
+                    "SetRulePriorities",
+                )
+            ],
+            ["*"],
+        ),
+    ]

@@ -1,0 +1,96 @@
+"""AKS node pools: the shape of every pool, and the CPU and GPU spot pools that scale from zero."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from config.model import CpuSpotNodePool, GpuSpotNodePool, NodePool, Taint
+from k8s_platform.autoscaling import GPU_NODE_LABEL
+
+SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+"""Keeps application pods off the system pool; AKS's own add-ons tolerate it."""
+SPOT_TOLERATION = {
+    "key": "kubernetes.azure.com/scalesetpriority",
+    "operator": "Equal",
+    "value": "spot",
+    "effect": "NoSchedule",
+}
+"""AKS taints every spot node with this itself; whatever must run on spot nodes tolerates it."""
+
+
+def aks_taint(taint: Taint) -> str:
+    """`key=value:Effect`: AKS uses the Kubernetes spelling of the effect, so no translation is needed."""
+    return f"{taint.key}={taint.value}:{taint.effect.value}"
+
+
+def pool_settings(
+    pool: NodePool, *, mode: str, subnet_id: pulumi.Input[str], tags: Mapping[str, str], gpu: bool = False
+) -> dict[str, Any]:
+    """Arguments shared by the inline system pool profile and the separate AgentPool resources."""
+    settings: dict[str, Any] = {
+        "mode": mode,
+        "vm_size": pool.machine_types[0],
+        "os_type": "Linux",
+        "os_disk_size_gb": pool.disk_size_gb,
+        "vnet_subnet_id": subnet_id,
+        "enable_auto_scaling": True,
+        "count": pool.min_size,  # only the initial size: the autoscaler owns it afterwards (ignore_changes)
+        "min_count": pool.min_size,
+        "max_count": pool.max_size,
+        # The device plugin and DCGM exporter select GPU nodes by this label (AKS sets only its own).
+        "node_labels": {**pool.labels, **(GPU_NODE_LABEL if gpu else {})},
+        "node_taints": [aks_taint(t) for t in pool.taints] + ([SYSTEM_TAINT] if mode == "System" else []),
+        "tags": dict(tags),
+    }
+    if pool.spot:
+        # Delete (not Deallocate): evicted nodes free their quota; -1 pays up to the on-demand price, so
+        # nodes are evicted for capacity only, never for price. Priority and price are fixed at creation.
+        settings |= {"scale_set_priority": "Spot", "scale_set_eviction_policy": "Delete", "spot_max_price": -1}
+    else:
+        settings["upgrade_settings"] = {"max_surge": "33%"}
+    if gpu:
+        settings["gpu_profile"] = {"driver": "Install"}  # AKS installs the NVIDIA driver; not the device plugin
+    return settings
+
+
+@dataclass(frozen=True)
+class NodePoolsArgs:
+    resource_group_name: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    cpu_spot: CpuSpotNodePool
+    gpu_spot: GpuSpotNodePool
+    tags: Mapping[str, str]
+
+
+class NodePools(pulumi.ComponentResource):
+    """User pools beside the cluster's system pool: spot CPU and spot GPU, both autoscaled from zero."""
+
+    cpu_pool: azure_native.containerservice.AgentPool
+    gpu_pool: azure_native.containerservice.AgentPool
+
+    def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:azure:NodePools", name, None, opts)
+        # The cluster autoscaler owns the node count; Pulumi must not reset it on the next update.
+        child = pulumi.ResourceOptions(parent=self, ignore_changes=["count"])
+        common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "resource_name_": args.cluster_name}
+        self.cpu_pool = azure_native.containerservice.AgentPool(
+            "cpuspot",
+            agent_pool_name="cpuspot",
+            **common,
+            **pool_settings(args.cpu_spot, mode="User", subnet_id=args.subnet_id, tags=args.tags),
+            opts=child,
+        )
+        self.gpu_pool = azure_native.containerservice.AgentPool(
+            "gpuspot",
+            agent_pool_name="gpuspot",
+            **common,
+            **pool_settings(args.gpu_spot, mode="User", subnet_id=args.subnet_id, tags=args.tags, gpu=True),
+            opts=child,
+        )
+        self.register_outputs({"cpuPool": self.cpu_pool.name, "gpuPool": self.gpu_pool.name})

@@ -1,0 +1,133 @@
+"""PostgreSQL Flexible Server for MLflow: VNet-integrated (no public endpoint), TLS only, backed up, protected."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_random as random
+
+from clouds.contract import Database
+from config.model import Database as DatabaseSettings
+
+POSTGRES_PORT = 5432
+STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+"""Flexible Server offers only these disk sizes (premium SSD tiers)."""
+
+
+def storage_size_gb(requested: int) -> int:
+    """The smallest disk Flexible Server offers that holds `requested` GB."""
+    return next(size for size in STORAGE_SIZES_GB if size >= requested)
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    server_name: str
+    vnet_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]
+    settings: DatabaseSettings
+    sku: str
+    tier: str
+    geo_redundant_backup: bool
+    protect: bool
+    tags: Mapping[str, str]
+
+
+class Postgres(pulumi.ComponentResource):
+    database: Database
+    server: azure_native.dbforpostgresql.Server
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:azure:Postgres", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        rg: dict[str, Any] = {"resource_group_name": args.resource_group_name}
+
+        # VNet integration resolves the server through this zone; its name must end in the service suffix.
+        zone = azure_native.privatedns.PrivateZone(
+            "zone",
+            private_zone_name=f"{args.server_name}.private.postgres.database.azure.com",
+            location="global",
+            tags=dict(args.tags),
+            opts=child,
+            **rg,
+        )
+        link = azure_native.privatedns.VirtualNetworkLink(
+            "zone-link",
+            virtual_network_link_name=f"{args.server_name}-vnet",
+            private_zone_name=zone.name,
+            virtual_network={"id": args.vnet_id},
+            registration_enabled=False,
+            location="global",
+            tags=dict(args.tags),
+            opts=child,
+            **rg,
+        )
+        generated = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child)
+        password: pulumi.Output[str] = pulumi.Output.secret(
+            generated.result
+        )  # explicit, so no copy of it is ever plain
+
+        self.server = azure_native.dbforpostgresql.Server(
+            "server",
+            server_name=args.server_name,
+            location=args.location,
+            version=settings.engine_version,
+            sku={"name": args.sku, "tier": args.tier},
+            administrator_login=settings.user,
+            administrator_login_password=password,
+            auth_config={"password_auth": "Enabled", "active_directory_auth": "Disabled"},
+            storage={"storage_size_gb": storage_size_gb(settings.storage_gb), "auto_grow": "Enabled"},
+            backup={
+                "backup_retention_days": settings.backup_retention_days,
+                "geo_redundant_backup": "Enabled" if args.geo_redundant_backup else "Disabled",
+            },
+            high_availability={"mode": "ZoneRedundant" if settings.high_availability else "Disabled"},
+            network={
+                "delegated_subnet_resource_id": args.subnet_id,
+                "private_dns_zone_arm_resource_id": zone.id,
+                "public_network_access": "Disabled",
+            },
+            create_mode="Default",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[link],
+                # Azure has no deletion-protection flag for Flexible Server; Pulumi's protect is the guard.
+                protect=args.protect or settings.deletion_protection,
+            ),
+            **rg,
+        )
+        in_server: dict[str, Any] = {**rg, "server_name": self.server.name}
+        # On by default today; declared so a portal change shows up as drift instead of silently allowing plain text.
+        tls = azure_native.dbforpostgresql.Configuration(
+            "require-secure-transport",
+            configuration_name="require_secure_transport",
+            value="on",
+            source="user-override",
+            opts=child,
+            **in_server,
+        )
+        db = azure_native.dbforpostgresql.Database(
+            "mlflow",
+            database_name=settings.name,
+            charset="UTF8",
+            collation="en_US.utf8",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[tls]),
+            **in_server,
+        )
+
+        self.database = Database(
+            host=self.server.fully_qualified_domain_name,
+            port=POSTGRES_PORT,
+            name=settings.name,
+            user=settings.user,
+            password=password,
+            ssl_mode="require",
+        )
+        self.register_outputs({"fqdn": self.server.fully_qualified_domain_name, "database": db.name})

@@ -1,0 +1,153 @@
+"""The virtual network: an AKS node subnet, a subnet delegated to PostgreSQL, their NSGs and VNet flow logs."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from clouds.azure.storage import storage_account
+
+POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+POSTGRES_PORT = "5432"
+
+
+@dataclass(frozen=True)
+class FlowLogArgs:
+    """VNet flow logs (NSG flow logs are retired for new deployments) written to their own storage account."""
+
+    storage_account_name: str
+    network_watcher_resource_group: str
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    name_prefix: str
+    address_space: ipaddress.IPv4Network
+    node_subnet: ipaddress.IPv4Network
+    database_subnet: ipaddress.IPv4Network
+    flow_logs: FlowLogArgs | None
+    tags: Mapping[str, str]
+
+
+def _rule(name: str, priority: int, access: str, source: str, ports: list[str]) -> Any:
+    return {
+        "name": name,
+        "priority": priority,
+        "direction": "Inbound",
+        "access": access,
+        "protocol": "Tcp" if ports != ["*"] else "*",
+        "source_address_prefix": source,
+        "source_port_range": "*",
+        "destination_address_prefix": "*",
+        "destination_port_ranges": ports,
+    }
+
+
+class Network(pulumi.ComponentResource):
+    vnet: azure_native.network.VirtualNetwork
+    node_subnet: azure_native.network.Subnet
+    database_subnet: azure_native.network.Subnet
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:azure:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        placed: dict[str, Any] = {
+            "resource_group_name": args.resource_group_name,
+            "location": args.location,
+            "tags": dict(args.tags),
+        }
+
+        # Nodes: Azure's defaults (VNet and load-balancer probes in, everything else in denied) plus the
+        # gateway's public ports; AKS does not edit an NSG we bring, so LoadBalancer traffic is allowed here.
+        node_nsg = azure_native.network.NetworkSecurityGroup(
+            "nodes",
+            network_security_group_name=f"{args.name_prefix}-nodes-nsg",
+            security_rules=[_rule("allow-gateway-http", 100, "Allow", "Internet", ["80", "443"])],
+            opts=child,
+            **placed,
+        )
+        # Database: only the node subnet reaches Postgres; the rest of the VNet is denied explicitly,
+        # because Azure's default rule would otherwise allow any VNet address in.
+        database_nsg = azure_native.network.NetworkSecurityGroup(
+            "database",
+            network_security_group_name=f"{args.name_prefix}-database-nsg",
+            security_rules=[
+                _rule("allow-postgres-from-nodes", 100, "Allow", str(args.node_subnet), [POSTGRES_PORT]),
+                # High availability replicates between primary and standby inside this subnet.
+                _rule("allow-within-subnet", 110, "Allow", str(args.database_subnet), ["*"]),
+                _rule("deny-other-vnet", 4000, "Deny", "VirtualNetwork", ["*"]),
+            ],
+            opts=child,
+            **placed,
+        )
+        self.vnet = azure_native.network.VirtualNetwork(
+            "vnet",
+            virtual_network_name=f"{args.name_prefix}-vnet",
+            address_space={"address_prefixes": [str(args.address_space)]},
+            # Subnets are separate resources below; leaving them out here lets each be managed on its own.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
+            **placed,
+        )
+        in_vnet: dict[str, Any] = {
+            "resource_group_name": args.resource_group_name,
+            "virtual_network_name": self.vnet.name,
+        }
+        self.node_subnet = azure_native.network.Subnet(
+            "nodes",
+            subnet_name="aks-nodes",
+            address_prefix=str(args.node_subnet),
+            network_security_group={"id": node_nsg.id},
+            # No implicit outbound IP: egress goes through the AKS load balancer only.
+            default_outbound_access=False,
+            opts=child,
+            **in_vnet,
+        )
+        self.database_subnet = azure_native.network.Subnet(
+            "database",
+            subnet_name="postgres",
+            address_prefix=str(args.database_subnet),
+            network_security_group={"id": database_nsg.id},
+            delegations=[{"name": "postgres-flexible-server", "service_name": POSTGRES_DELEGATION}],
+            default_outbound_access=False,
+            # Azure serialises changes to subnets of one VNet; one at a time avoids "another operation in progress".
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_subnet]),
+            **in_vnet,
+        )
+
+        if args.flow_logs is not None:
+            logs = args.flow_logs
+            # Network Watcher writes with the account's trusted-service access; the account holds logs only.
+            account = storage_account(
+                "flow-logs",
+                account_name=logs.storage_account_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tags=args.tags,
+                shared_key_access=True,
+                sku="Standard_LRS",
+                opts=child,
+            )
+            azure_native.network.FlowLog(
+                "vnet-flow-log",
+                flow_log_name=f"{args.name_prefix}-vnet",
+                # Azure keeps one Network Watcher per region, created on first VNet in NetworkWatcherRG.
+                network_watcher_name=f"NetworkWatcher_{args.location}",
+                resource_group_name=logs.network_watcher_resource_group,
+                location=args.location,
+                target_resource_id=self.vnet.id,
+                storage_id=account.id,
+                enabled=True,
+                format={"type": "JSON", "version": 2},
+                retention_policy={"enabled": True, "days": logs.retention_days},
+                tags=dict(args.tags),
+                opts=child,
+            )
+        self.register_outputs({"vnetId": self.vnet.id, "nodeSubnetId": self.node_subnet.id})

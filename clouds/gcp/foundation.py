@@ -1,0 +1,304 @@
+"""The GCP foundation: composes APIs, network, GKE, node pools, bucket, Cloud SQL, registry, secrets and
+identities, and fills the contract the Kubernetes platform layer reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+
+from clouds.contract import (
+    Autoscaling,
+    Ingress,
+    KedaSource,
+    LoadBalancerProvisioner,
+    NodeAutoscalerKind,
+    PlatformContract,
+    SecretStore,
+    SecretStoreKind,
+    Workloads,
+    team_artifact_prefix,
+)
+from clouds.gcp.capacity import GkeNodePools, GkeNodePoolsArgs
+from clouds.gcp.cluster import GkeCluster, GkeClusterArgs
+from clouds.gcp.database import CloudSqlPostgres, CloudSqlPostgresArgs
+from clouds.gcp.identity import (
+    BucketAccess,
+    NodeServiceAccount,
+    NodeServiceAccountArgs,
+    WorkloadAccess,
+    WorkloadIdentities,
+    WorkloadIdentitiesArgs,
+    account_id,
+)
+from clouds.gcp.naming import BUCKET_NAME_LIMIT, bounded
+from clouds.gcp.network import PODS_RANGE, SERVICES_RANGE, Network, NetworkArgs
+from clouds.gcp.registry import ImageRegistry, ImageRegistryArgs
+from clouds.gcp.secrets import EncryptionKeys, EncryptionKeysArgs, PlatformSecrets, PlatformSecretsArgs
+from clouds.gcp.services import Api, ProjectServices, ProjectServicesArgs
+from clouds.gcp.storage import ArtifactBucket, ArtifactBucketArgs
+from config import StackConfig
+from config.gcp import GcpSettings
+from config.teams import Team
+
+GKE_SECRETS_KEY = "gke-secrets"
+ARTIFACTS_KEY = "artifacts"
+DATABASE_PASSWORD = "database-password"
+RRULE_DAY_NUMBER = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
+DEFAULT_STORAGE_CLASS = "standard-rwo"
+"""GKE's balanced persistent disk class through the Compute Engine PD CSI driver."""
+
+
+def workload_access(teams: Sequence[Team]) -> list[WorkloadAccess]:
+    """Who may touch what: each workload reaches only the bucket (or prefix) and secrets it uses.
+
+    None needs `roles/cloudsql.client`: MLflow reaches Cloud SQL on its private IP with a password over TLS,
+    not through the Cloud SQL Auth Proxy.
+    """
+    return [
+        WorkloadAccess(Workloads.MLFLOW, BucketAccess("roles/storage.objectAdmin")),
+        WorkloadAccess(Workloads.KSERVE_INFERENCE, BucketAccess("roles/storage.objectViewer")),
+        WorkloadAccess(Workloads.ARGO_WORKFLOWS, BucketAccess("roles/storage.objectUser")),
+        WorkloadAccess(Workloads.EXTERNAL_SECRETS, read_platform_secrets=True),
+        *(
+            WorkloadAccess(
+                Workloads.team(team.name),
+                BucketAccess("roles/storage.objectAdmin", prefix=team_artifact_prefix(team.name)),
+            )
+            for team in teams
+        ),
+    ]
+
+
+class GcpFoundation(pulumi.ComponentResource):
+    contract: PlatformContract
+    stack_outputs: Mapping[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:gcp:Foundation", name, None, opts)
+        settings = config.cloud
+        assert isinstance(settings, GcpSettings)
+        project, region, named, labels = settings.project, settings.region, config.resource_name, config.common_tags()
+
+        provider = gcp.Provider(
+            f"{name}-provider",
+            project=project,
+            region=region,
+            default_labels=labels,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_gcp = pulumi.ResourceOptions(parent=self, providers=[provider])
+        invoke = pulumi.InvokeOutputOptions(provider=provider)
+
+        services = ProjectServices("services", ProjectServicesArgs(project=project), in_gcp)
+
+        # Google's service agents act on the platform's keys: GKE encrypts etcd secrets, GCS new objects.
+        project_number = gcp.organizations.get_project_output(project_id=project, opts=invoke).number
+        key_users: dict[str, list[pulumi.Input[str]]] = {
+            GKE_SECRETS_KEY: [
+                pulumi.Output.concat(
+                    "serviceAccount:service-", project_number, "@container-engine-robot.iam.gserviceaccount.com"
+                )
+            ]
+        }
+        if settings.cmek:
+            storage_agent = gcp.storage.get_project_service_account_output(project=project, opts=invoke)
+            key_users[ARTIFACTS_KEY] = [storage_agent.member]
+        keys = EncryptionKeys(
+            "keys",
+            EncryptionKeysArgs(
+                project=project,
+                region=region,
+                keys=key_users,
+                rotation_days=settings.kms_rotation_days,
+                naming=named,
+                protect=config.protect,
+                # The container API creates the GKE service agent the key is granted to.
+                depends_on=services.needs(Api.CLOUD_KMS, Api.CONTAINER, Api.STORAGE),
+                labels=labels,
+            ),
+            in_gcp,
+        )
+
+        network = Network(
+            "network",
+            NetworkArgs(
+                project=project,
+                region=region,
+                settings=config.network,
+                private_services_cidr=settings.private_services_cidr,
+                naming=named,
+                depends_on=services.needs(Api.COMPUTE, Api.SERVICE_NETWORKING),
+            ),
+            in_gcp,
+        )
+        nodes = NodeServiceAccount(
+            "node-identity",
+            NodeServiceAccountArgs(
+                project=project,
+                account_id=account_id(named("nodes")),
+                depends_on=services.needs(Api.IAM, Api.RESOURCE_MANAGER),
+            ),
+            in_gcp,
+        )
+
+        location = region if settings.regional_cluster else settings.zones[0]
+        gke = GkeCluster(
+            "gke",
+            GkeClusterArgs(
+                cluster_name=named("gke"),
+                project=project,
+                location=location,
+                zones=settings.zones,
+                network_id=network.network.id,
+                subnet_id=network.subnet.id,
+                pods_range=PODS_RANGE,
+                services_range=SERVICES_RANGE,
+                master_cidr=settings.master_cidr,
+                endpoint_allow_list=config.cluster.endpoint_allow_list,
+                release_channel=settings.release_channel,
+                min_version=config.cluster.kubernetes_version,
+                node_service_account=nodes.email,
+                secrets_key_id=keys.keys[GKE_SECRETS_KEY].id,
+                autoprovisioning=settings.node_auto_provisioning,
+                autoprovisioning_disk_gb=config.node_pools.cpu_spot.disk_size_gb,
+                maintenance=settings.maintenance_window,
+                deletion_protection=config.protect,
+                depends_on=[*services.needs(Api.CONTAINER), *keys.grants[GKE_SECRETS_KEY]],
+                labels=labels,
+            ),
+            in_gcp,
+        )
+        pools = GkeNodePools(
+            "node-pools",
+            GkeNodePoolsArgs(
+                cluster_name=gke.cluster.name,
+                location=gke.cluster.location,
+                node_service_account=nodes.email,
+                pools=config.node_pools,
+                gpu_driver_version=settings.gpu_driver_version,
+                labels=labels,
+            ),
+            in_gcp,
+        )
+
+        bucket_name = bounded(f"{project}-{named('artifacts')}", BUCKET_NAME_LIMIT)
+        bucket = ArtifactBucket(
+            "artifacts",
+            ArtifactBucketArgs(
+                project=project,
+                bucket_name=bucket_name,
+                region=region,
+                settings=config.object_store,
+                protect=config.protect,
+                kms_key=keys.keys[ARTIFACTS_KEY].id if settings.cmek else None,
+                depends_on=[*services.needs(Api.STORAGE), *keys.grants.get(ARTIFACTS_KEY, [])],
+                labels=labels,
+            ),
+            in_gcp,
+        )
+
+        window = settings.maintenance_window
+        postgres = CloudSqlPostgres(
+            "postgres",
+            CloudSqlPostgresArgs(
+                settings=config.database,
+                project=project,
+                region=region,
+                tier=settings.database_tier,
+                edition=settings.database_edition,
+                network_id=network.network.id,
+                maintenance_day=RRULE_DAY_NUMBER[window.days[0]],
+                maintenance_hour=int(window.start_time.split(":")[0]),
+                naming=named,
+                protect=config.protect,
+                depends_on=[*services.needs(Api.SQL_ADMIN), network.private_services],
+                labels=labels,
+            ),
+            in_gcp,
+        )
+
+        registry = ImageRegistry(
+            "registry",
+            ImageRegistryArgs(
+                project=project,
+                region=region,
+                naming=named,
+                readers=[nodes.member],
+                immutable_tags=not config.is_dev,
+                depends_on=services.needs(Api.ARTIFACT_REGISTRY),
+                labels=labels,
+            ),
+            in_gcp,
+        )
+        secrets = PlatformSecrets(
+            "secrets",
+            PlatformSecretsArgs(
+                project=project,
+                provided={DATABASE_PASSWORD: postgres.password},
+                naming=named,
+                depends_on=services.needs(Api.SECRET_MANAGER),
+                labels=labels,
+            ),
+            in_gcp,
+        )
+        identities = WorkloadIdentities(
+            "workload-identities",
+            WorkloadIdentitiesArgs(
+                project=project,
+                bucket=bucket_name,
+                secret_ids=[secret.id for secret in secrets.secrets],
+                access=workload_access(config.teams),
+                naming=named,
+                depends_on=[*services.needs(Api.IAM, Api.IAM_CREDENTIALS), gke.cluster, bucket.bucket],
+            ),
+            in_gcp,
+        )
+
+        kubernetes = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=gke.kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        nap = settings.node_auto_provisioning
+        self.contract = PlatformContract(
+            cloud="gcp",
+            cluster_name=gke.cluster.name,
+            kubernetes_provider=kubernetes,
+            kubernetes_version=config.cluster.kubernetes_version,
+            kubeconfig=gke.kubeconfig,
+            artifact_store=bucket.artifact_store,
+            database=postgres.database,
+            identities=identities.identities,
+            autoscaling=Autoscaling(
+                # Without auto-provisioning GKE's managed cluster autoscaler still scales the declared pools.
+                nodes=NodeAutoscalerKind.NODE_AUTO_PROVISIONING
+                if nap.enabled
+                else NodeAutoscalerKind.CLUSTER_AUTOSCALER,
+                keda=KedaSource.HELM,  # GKE has no managed KEDA
+                gpu_device_plugin_managed=True,
+            ),
+            ingress=Ingress(load_balancer=LoadBalancerProvisioner.CLOUD),
+            secret_store=SecretStore(
+                kind=SecretStoreKind.GCP_SECRET_MANAGER,
+                # With no `auth`, External Secrets uses its controller's own Workload Identity (bound above).
+                provider={"gcpsm": {"projectID": project}},
+                secret_keys=secrets.secret_keys,
+            ),
+            default_storage_class=DEFAULT_STORAGE_CLASS,
+            registry_url=registry.url,
+            cluster_ready=[pools.system],
+        )
+        self.stack_outputs = {
+            "gcpProject": project,
+            "gcpRegion": region,
+            "artifactBucket": bucket.bucket.name,
+            "databasePrivateIp": postgres.instance.private_ip_address,
+            "databaseConnectionName": postgres.instance.connection_name,
+            "registryUrl": registry.url,
+            "nodeServiceAccount": nodes.email,
+        }
+        self.register_outputs(dict(self.stack_outputs))

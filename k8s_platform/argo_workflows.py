@@ -1,0 +1,141 @@
+"""Argo Workflows: pipelines run as the `workflow-runner` service account, artifacts on the contract's store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import ArtifactStore, ArtifactStoreKind, WorkloadIdentity, Workloads
+from config.model import Component, Sso
+from k8s_platform.catalog import ARGO_WORKFLOWS
+from k8s_platform.external_secrets import ExternalSecrets
+from k8s_platform.helm import helm_release, pinned
+from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.options import children_of
+
+SERVICE = "argo-workflows-server"
+PORT = 2746
+S3_CREDENTIALS_SECRET = "artifact-store-s3"
+SSO_SECRET = "argo-server-sso"
+
+
+@dataclass(frozen=True)
+class ArgoWorkflowsArgs:
+    component: Component
+    artifact_store: ArtifactStore
+    identity: WorkloadIdentity
+    public_host: str | None
+    sso: Sso | None
+    secrets: ExternalSecrets | None
+
+
+def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
+    """The default artifact repository; cloud stores are reached with the pod's workload identity (SDK creds)."""
+    match store.kind:
+        case ArtifactStoreKind.S3:
+            return {
+                "s3": {
+                    "bucket": store.bucket,
+                    "endpoint": "s3.amazonaws.com",
+                    "region": store.region,
+                    "useSDKCreds": True,
+                }
+            }
+        case ArtifactStoreKind.S3_COMPATIBLE:
+            endpoint = pulumi.Output.from_input(store.endpoint_url or "").apply(
+                lambda url: url.removeprefix("http://").removeprefix("https://")
+            )
+            return {
+                "s3": {
+                    "bucket": store.bucket,
+                    "endpoint": endpoint,
+                    "insecure": True,  # in-cluster traffic to the local store, which serves plain HTTP
+                    "accessKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "accessKey"},
+                    "secretKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "secretKey"},
+                }
+            }
+        case ArtifactStoreKind.GCS:
+            return {"gcs": {"bucket": store.bucket}}
+        case ArtifactStoreKind.AZURE_BLOB:
+            endpoint = pulumi.Output.concat("https://", store.account_name or "", ".blob.core.windows.net")
+            return {"azure": {"endpoint": endpoint, "container": store.bucket, "useSDKCreds": True}}
+    raise AssertionError(f"unhandled artifact store {store.kind}")
+
+
+class ArgoWorkflows(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: ArgoWorkflowsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:ArgoWorkflows", name, None, opts)
+        child = children_of(self, opts)
+        # Pipeline steps are user images; baseline keeps privileged pods out without breaking typical images.
+        ns = namespace_name(namespace(ARGO_WORKFLOWS.namespace, child, "baseline"))
+        store = args.artifact_store
+        if store.credentials is not None:
+            k8s.core.v1.Secret(
+                "artifact-store-s3",
+                metadata={"name": S3_CREDENTIALS_SECRET, "namespace": ns},
+                string_data={
+                    "accessKey": store.credentials.access_key_id,
+                    "secretKey": store.credentials.secret_access_key,
+                },
+                opts=child,
+            )
+        runner = Workloads.ARGO_WORKFLOWS
+        server: dict[str, Any] = {"authModes": ["client"]}
+        if args.sso and args.public_host and args.secrets is not None:
+            args.secrets.external_secret(
+                "sso-client",
+                ns,
+                SSO_SECRET,
+                {"client-secret": args.sso.client_secret_key},
+                child,
+                template={"data": {"client-id": args.sso.client_id, "client-secret": '{{ index . "client-secret" }}'}},
+            )
+            server = {
+                "authModes": ["sso", "client"],
+                "sso": {
+                    "enabled": True,
+                    "issuer": args.sso.issuer,
+                    "clientId": {"name": SSO_SECRET, "key": "client-id"},
+                    "clientSecret": {"name": SSO_SECRET, "key": "client-secret"},
+                    "redirectUrl": f"https://{args.public_host}/oauth2/callback",
+                    "scopes": ["openid", "profile", "email"],
+                },
+            }
+        self.release = helm_release(
+            "argo-workflows",
+            ARGO_WORKFLOWS,
+            {
+                "workflow": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": runner.service_account,
+                        "annotations": dict(args.identity.service_account_annotations),
+                    },
+                    "rbac": {"create": True},
+                },
+                "controller": {
+                    "workflowNamespaces": [runner.namespace],
+                    "metricsConfig": {"enabled": True},
+                    # Every workflow runs as the runner (its cloud identity) unless it names another account.
+                    "workflowDefaults": {
+                        "spec": {
+                            "serviceAccountName": runner.service_account,
+                            "podMetadata": {"labels": dict(args.identity.pod_labels)},
+                            "ttlStrategy": {"secondsAfterCompletion": 7 * 24 * 3600},
+                        }
+                    },
+                },
+                "server": server,
+                "useStaticCredentials": store.credentials is not None,
+                "artifactRepository": {"archiveLogs": True, **artifact_repository(store)},
+            },
+            child,
+            version=pinned(ARGO_WORKFLOWS, args.component),
+            namespace=ns,
+        )
+        self.register_outputs({})

@@ -1,0 +1,105 @@
+"""ArgoCD: GitOps delivery of model deployments. Non-HA by default, HA by `components.argocd.highAvailability`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import PlatformSecrets
+from config.model import ArgoCd as ArgoCdSettings
+from config.model import GitRepository
+from k8s_platform.catalog import ARGOCD
+from k8s_platform.external_secrets import ExternalSecrets
+from k8s_platform.helm import helm_release, pinned
+from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.options import children_of
+
+SERVICE = "argocd-server"
+PORT = 80
+REPOSITORY_LABEL = {"argocd.argoproj.io/secret-type": "repository"}
+
+
+@dataclass(frozen=True)
+class ArgoCdArgs:
+    settings: ArgoCdSettings
+    host: str
+    """The UI's host name (public behind SSO, or internal); ArgoCD builds links and redirects from it."""
+    secrets: ExternalSecrets | None
+
+
+def values(settings: ArgoCdSettings, host: str) -> dict[str, Any]:
+    replicas = 2 if settings.high_availability else 1
+    return {
+        "global": {"domain": host},
+        # TLS ends at the gateway; single sign-on is the gateway's, so Dex is not needed.
+        "configs": {
+            "params": {"server.insecure": True},
+            "cm": {"admin.enabled": True, "exec.enabled": False},
+            "secret": {"createSecret": True},
+        },
+        "dex": {"enabled": False},
+        "redis-ha": {"enabled": settings.high_availability},
+        "controller": {"replicas": replicas},
+        "server": {"replicas": replicas},
+        "repoServer": {"replicas": replicas},
+        "applicationSet": {"replicas": replicas},
+    }
+
+
+class ArgoCd(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:ArgoCd", name, None, opts)
+        child = children_of(self, opts)
+        # redis-ha's haproxy and sentinel images are not restricted-compliant; the single-redis setup is.
+        ns = namespace_name(
+            namespace(ARGOCD.namespace, child, "baseline" if args.settings.high_availability else "restricted")
+        )
+        self.release = helm_release(
+            "argocd",
+            ARGOCD,
+            values(args.settings, args.host),
+            child,
+            version=pinned(ARGOCD, args.settings),
+            namespace=ns,
+        )
+        if args.secrets is not None:
+            # The chart owns argocd-secret; the admin password hash is merged into it once it exists.
+            args.secrets.external_secret(
+                "admin-password",
+                ns,
+                "argocd-secret",
+                {"password": PlatformSecrets.ARGOCD_ADMIN_PASSWORD},
+                pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+                template={"data": {"admin.password": "{{ .password | bcrypt }}"}},
+                merge=True,
+            )
+        for repo in args.settings.repositories:
+            self._repository(repo, ns, args.secrets, child)
+        self.register_outputs({"host": args.host})
+
+    def _repository(
+        self, repo: GitRepository, ns: pulumi.Input[str], secrets: ExternalSecrets | None, child: pulumi.ResourceOptions
+    ) -> None:
+        """A repository Secret; a private one's token comes from the secret store, never from config."""
+        data = {"type": "git", "url": repo.url, "username": repo.username}
+        if repo.token_key and secrets is not None:
+            secrets.external_secret(
+                f"repo-{repo.name}",
+                ns,
+                f"repo-{repo.name}",
+                {"token": repo.token_key},
+                child,
+                template={"metadata": {"labels": REPOSITORY_LABEL}, "data": {**data, "password": "{{ .token }}"}},
+            )
+        else:
+            k8s.core.v1.Secret(
+                f"repo-{repo.name}",
+                metadata={"name": f"repo-{repo.name}", "namespace": ns, "labels": REPOSITORY_LABEL},
+                string_data=data,
+                opts=child,
+            )

@@ -1,0 +1,196 @@
+"""Node and pod autoscaling from the contract: Karpenter with spot CPU/GPU NodePools, KEDA, NVIDIA GPU support."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import KarpenterInputs, WorkloadIdentity, Workloads
+from config.model import GPU_TAINT, NodePool
+from k8s_platform.catalog import DCGM_EXPORTER, KARPENTER, KEDA, NVIDIA_DEVICE_PLUGIN
+from k8s_platform.helm import helm_release
+from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.options import children_of
+
+NODE_CLASS = "default"
+GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
+"""Put on GPU nodes so the device plugin (its default affinity) and DCGM exporter land only there."""
+GPU_TOLERATION = {"key": GPU_TAINT.key, "operator": "Exists", "effect": GPU_TAINT.effect.value}
+
+
+def vcpus(machine_type: str) -> int:
+    """vCPUs of an EC2 size (`large` = 2, `xlarge` = 4, `Nxlarge` = 4N); used to turn node counts into CPU limits."""
+    match = re.search(r"\.(\d*)xlarge$", machine_type)
+    if match:
+        return 4 * int(match.group(1) or 1)
+    return 2 if machine_type.endswith(".large") else 1
+
+
+def node_pool_spec(pool: NodePool, *, gpus_per_node: int = 0, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A spot NodePool capped at the pool's maxSize worth of capacity; empty or underused nodes are removed,
+    so the pool sits at zero nodes until pods ask for it."""
+    limits: dict[str, Any] = {"cpu": str(pool.max_size * max(vcpus(t) for t in pool.machine_types))}
+    if gpus_per_node:
+        limits["nvidia.com/gpu"] = str(pool.max_size * gpus_per_node)
+    return {
+        "template": {
+            "metadata": {"labels": {**pool.labels, **(labels or {})}},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": NODE_CLASS},
+                "requirements": [
+                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.machine_types)},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
+                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                ],
+                "taints": [{"key": t.key, "value": t.value, "effect": t.effect.value} for t in pool.taints],
+                "expireAfter": "720h",  # monthly node refresh picks up patched AMIs
+            },
+        },
+        "limits": limits,
+        "disruption": {
+            "consolidationPolicy": "WhenEmptyOrUnderutilized",
+            "consolidateAfter": "5m",
+            "budgets": [{"nodes": "10%"}],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class KarpenterArgs:
+    version: str
+    inputs: KarpenterInputs
+    identity: WorkloadIdentity
+
+
+class Karpenter(pulumi.ComponentResource):
+    """The Karpenter controller, the EC2NodeClass, and the CPU and GPU spot NodePools."""
+
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:Karpenter", name, None, opts)
+        child = children_of(self, opts)
+        karpenter = args.inputs
+        ns = namespace_name(namespace(KARPENTER.namespace, child))
+        self.release = helm_release(
+            "karpenter",
+            KARPENTER,
+            {
+                "settings": {
+                    "clusterName": karpenter.cluster_name,
+                    "clusterEndpoint": karpenter.cluster_endpoint,
+                    "interruptionQueue": karpenter.interruption_queue_name,
+                },
+                "serviceAccount": {
+                    "name": Workloads.KARPENTER.service_account,
+                    "annotations": dict(args.identity.service_account_annotations),
+                },
+                "podLabels": dict(args.identity.pod_labels),
+            },
+            child,
+            version=args.version,
+            namespace=ns,
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        discovery = [{"tags": {"karpenter.sh/discovery": karpenter.discovery_tag_value}}]
+        k8s.apiextensions.CustomResource(
+            "node-class",
+            api_version="karpenter.k8s.aws/v1",
+            kind="EC2NodeClass",
+            metadata={"name": NODE_CLASS},
+            spec={
+                "role": karpenter.node_role_name,
+                "amiSelectorTerms": [{"alias": karpenter.ami_alias}],
+                "subnetSelectorTerms": discovery,
+                "securityGroupSelectorTerms": discovery,
+                "blockDeviceMappings": [
+                    {
+                        "deviceName": "/dev/xvda",
+                        "ebs": {
+                            "volumeSize": f"{karpenter.gpu_pool.disk_size_gb}Gi",
+                            "volumeType": "gp3",
+                            "encrypted": True,
+                            "deleteOnTermination": True,
+                        },
+                    }
+                ],
+            },
+            opts=after_crds,
+        )
+        for pool_name, spec in (
+            ("cpu-spot", node_pool_spec(karpenter.cpu_pool)),
+            (
+                "gpu-spot",
+                node_pool_spec(
+                    karpenter.gpu_pool, gpus_per_node=karpenter.gpu_pool.gpus_per_node, labels=GPU_NODE_LABEL
+                ),
+            ),
+        ):
+            k8s.apiextensions.CustomResource(
+                f"node-pool-{pool_name}",
+                api_version="karpenter.sh/v1",
+                kind="NodePool",
+                metadata={"name": pool_name},
+                spec=spec,
+                opts=after_crds,
+            )
+        self.register_outputs({})
+
+
+@dataclass(frozen=True)
+class KedaArgs:
+    version: str
+
+
+class Keda(pulumi.ComponentResource):
+    """KEDA from Helm, only where the cloud does not run it as an add-on."""
+
+    def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:Keda", name, None, opts)
+        child = children_of(self, opts)
+        ns = namespace_name(namespace(KEDA.namespace, child))
+        self.release = helm_release("keda", KEDA, {}, child, version=args.version, namespace=ns)
+        self.register_outputs({})
+
+
+@dataclass(frozen=True)
+class GpuSupportArgs:
+    device_plugin_version: str
+    spot_tolerations: Sequence[Mapping[str, str]] = ()
+    """The cloud's own spot taints (AKS): GPU nodes are spot nodes, so the daemons must tolerate them too."""
+
+
+class GpuSupport(pulumi.ComponentResource):
+    """NVIDIA device plugin and DCGM exporter on GPU nodes, tolerating the GPU taint (else nodes never initialise)."""
+
+    def __init__(self, name: str, args: GpuSupportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:GpuSupport", name, None, opts)
+        child = children_of(self, opts)
+        # Both daemons read host devices and the kubelet's pod-resources socket.
+        ns = namespace_name(namespace(NVIDIA_DEVICE_PLUGIN.namespace, child, "privileged"))
+        spot = [dict(t) for t in args.spot_tolerations]
+        helm_release(
+            "nvidia-device-plugin",
+            NVIDIA_DEVICE_PLUGIN,
+            {"tolerations": [GPU_TOLERATION, *spot, {"key": "CriticalAddonsOnly", "operator": "Exists"}]},
+            child,
+            version=args.device_plugin_version,
+            namespace=ns,
+        )
+        helm_release(
+            "dcgm-exporter",
+            DCGM_EXPORTER,
+            {
+                "tolerations": [GPU_TOLERATION, *spot],
+                "nodeSelector": GPU_NODE_LABEL,
+                "serviceMonitor": {"enabled": False},
+            },
+            child,
+            namespace=ns,
+        )
+        self.register_outputs({})

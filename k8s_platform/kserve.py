@@ -1,0 +1,181 @@
+"""KServe: CRDs, then the controller in Standard (raw Deployment) mode on the Gateway API, then serving runtimes.
+
+Models run in the `models` namespace as the `model-server` service account, whose cloud identity lets the
+storage initializer pull model files from the object store without keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import ArtifactStore, WorkloadIdentity, Workloads
+from config.model import GPU_TAINT
+from k8s_platform.catalog import ENVOY_GATEWAY, KSERVE, KSERVE_CRD
+from k8s_platform.cert_manager import GATEWAY_NAME
+from k8s_platform.helm import helm_release
+from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.options import children_of
+
+DEPLOYMENT_MODE = "Standard"
+"""KServe 0.20's name for raw Kubernetes Deployments (`RawDeployment` is its deprecated alias); no Knative."""
+RUNTIME_VERSION = KSERVE.version
+S3_SECRET = "model-storage-s3"
+METRICS_PORT = 8080
+"""Where every runtime below serves /metrics (KServe's `prometheus.kserve.io/port`)."""
+
+
+@dataclass(frozen=True)
+class ServingRuntime:
+    name: str
+    model_format: str
+    image: str
+    args: tuple[str, ...]
+    gpu: bool = False
+
+
+_SERVE = (f"--http_port={METRICS_PORT}",)
+RUNTIMES = (
+    ServingRuntime("mlops-sklearn", "sklearn", "kserve/sklearnserver", ("--model_dir=/mnt/models", *_SERVE)),
+    ServingRuntime("mlops-xgboost", "xgboost", "kserve/xgbserver", ("--model_dir=/mnt/models", *_SERVE)),
+    ServingRuntime(
+        "mlops-huggingface-gpu", "huggingface", "kserve/huggingfaceserver", ("--backend=vllm", *_SERVE), True
+    ),
+)
+
+
+@dataclass(frozen=True)
+class KserveArgs:
+    version: str
+    identity: WorkloadIdentity
+    artifact_store: ArtifactStore
+    ingress_domain: str
+    spot_tolerations: Sequence[Mapping[str, str]] = ()
+    """The cloud's own spot taints: the GPU runtime runs on spot GPU nodes."""
+    requires: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    """cert-manager (webhook certificates) and the Gateway API CRDs the controller watches."""
+
+
+class Kserve(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: KserveArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:Kserve", name, None, opts)
+        child = children_of(self, opts)
+        ns = namespace_name(namespace(KSERVE.namespace, child))
+        self.model_namespace = namespace_name(namespace(Workloads.KSERVE_INFERENCE.namespace, child, "baseline"))
+        self._model_service_account(args, child)
+
+        crds = helm_release("kserve-crd", KSERVE_CRD, {}, child, version=args.version, namespace=ns)
+        self.release = helm_release(
+            "kserve",
+            KSERVE,
+            {
+                "kserve": {
+                    "controller": {
+                        "deploymentMode": DEPLOYMENT_MODE,
+                        "gateway": {
+                            "domain": args.ingress_domain,
+                            "ingressGateway": {
+                                "enableGatewayApi": True,
+                                "kserveGateway": f"{ENVOY_GATEWAY.namespace}/{GATEWAY_NAME}",
+                                "createGateway": False,
+                            },
+                        },
+                    }
+                }
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[crds, *args.requires]),
+            version=args.version,
+            namespace=ns,
+        )
+        # The controller's webhook validates serving runtimes, so they wait for the controller, not just the CRDs.
+        after_controller = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        for runtime in RUNTIMES:
+            k8s.apiextensions.CustomResource(
+                f"runtime-{runtime.name}",
+                api_version="serving.kserve.io/v1alpha1",
+                kind="ClusterServingRuntime",
+                metadata={"name": runtime.name},
+                spec=runtime_spec(runtime, args.version, args.spot_tolerations),
+                opts=after_controller,
+            )
+        self.register_outputs({"deploymentMode": DEPLOYMENT_MODE})
+
+    def _model_service_account(self, args: KserveArgs, child: pulumi.ResourceOptions) -> None:
+        workload = Workloads.KSERVE_INFERENCE
+        secrets: list[k8s.core.v1.ObjectReferenceArgs] = []
+        store = args.artifact_store
+        if store.credentials is not None:
+            # In-cluster S3 only: KServe reads keys and endpoint from a Secret attached to the service account.
+            endpoint = pulumi.Output.from_input(store.endpoint_url or "").apply(
+                lambda url: url.removeprefix("http://").removeprefix("https://")
+            )
+            k8s.core.v1.Secret(
+                "model-storage-s3",
+                metadata={
+                    "name": S3_SECRET,
+                    "namespace": self.model_namespace,
+                    "annotations": {
+                        "serving.kserve.io/s3-endpoint": endpoint,
+                        "serving.kserve.io/s3-usehttps": "0",
+                    },
+                },
+                string_data={
+                    "AWS_ACCESS_KEY_ID": store.credentials.access_key_id,
+                    "AWS_SECRET_ACCESS_KEY": store.credentials.secret_access_key,
+                },
+                opts=child,
+            )
+            secrets = [k8s.core.v1.ObjectReferenceArgs(name=S3_SECRET)]
+        k8s.core.v1.ServiceAccount(
+            "model-server",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=workload.service_account,
+                namespace=self.model_namespace,
+                annotations=dict(args.identity.service_account_annotations),
+            ),
+            secrets=secrets or None,
+            opts=child,
+        )
+
+
+def runtime_spec(
+    runtime: ServingRuntime, version: str, spot_tolerations: Sequence[Mapping[str, str]] = ()
+) -> dict[str, Any]:
+    """A ClusterServingRuntime; GPU runtimes request a GPU and tolerate the GPU pool's taint."""
+    resources: dict[str, Any] = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
+    if runtime.gpu:
+        resources = {
+            "requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
+            "limits": {"memory": "24Gi", "nvidia.com/gpu": "1"},
+        }
+    spec: dict[str, Any] = {
+        "annotations": {"prometheus.kserve.io/port": str(METRICS_PORT), "prometheus.kserve.io/path": "/metrics"},
+        "supportedModelFormats": [{"name": runtime.model_format, "version": "1", "autoSelect": True, "priority": 2}],
+        "protocolVersions": ["v1", "v2"],
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": f"{runtime.image}:{version}{'-gpu' if runtime.gpu else ''}",
+                "args": ["--model_name={{.Name}}", *runtime.args],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": resources,
+            }
+        ],
+    }
+    if runtime.gpu:
+        spec["tolerations"] = [
+            {"key": GPU_TAINT.key, "operator": "Exists", "effect": GPU_TAINT.effect.value},
+            *(dict(t) for t in spot_tolerations),
+        ]
+    return spec

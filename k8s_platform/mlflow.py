@@ -1,0 +1,188 @@
+"""MLflow tracking server and model registry on the contract's Postgres and object store.
+
+Database and admin credentials reach the chart as Kubernetes Secrets (`existingDatabaseSecret`,
+`auth.existingAdminSecret`); no password is ever a Helm value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from clouds.contract import ArtifactStore, ArtifactStoreKind, Database, WorkloadIdentity, Workloads
+from k8s_platform.catalog import MLFLOW
+from k8s_platform.helm import helm_release
+from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.options import children_of
+
+SERVICE = "mlflow"
+"""The chart names its Service after the release."""
+PORT = 80
+DATABASE_SECRET = "mlflow-database"
+ADMIN_SECRET = "mlflow-admin"
+S3_CREDENTIALS_SECRET = "mlflow-s3-credentials"
+METRICS_DIR = "/tmp/metrics"
+"""--expose-prometheus needs a writable directory; the root filesystem is read-only, /tmp is an emptyDir."""
+
+
+@dataclass(frozen=True)
+class MlflowArgs:
+    version: str
+    database: Database
+    artifact_store: ArtifactStore
+    identity: WorkloadIdentity
+    public_host: str | None
+    """The host the gateway publishes MLflow on, or None when it is reachable only inside the cluster."""
+    replicas: int = 1
+
+
+def in_cluster_url() -> str:
+    return f"http://{SERVICE}.{MLFLOW.namespace}.svc.cluster.local"
+
+
+def artifact_values(store: ArtifactStore) -> dict[str, Any]:
+    """`artifactRoot` for the store's kind; the server proxies artifacts so clients need no storage access."""
+    root: dict[str, Any] = {"proxiedArtifactStorage": True}
+    match store.kind:
+        case ArtifactStoreKind.S3 | ArtifactStoreKind.S3_COMPATIBLE:
+            root["s3"] = {"enabled": True, "bucket": store.bucket, "path": store.prefix}
+            if store.credentials is not None:
+                root["s3"]["existingSecret"] = {
+                    "name": S3_CREDENTIALS_SECRET,
+                    "keyOfAccessKeyId": "AWS_ACCESS_KEY_ID",
+                    "keyOfSecretAccessKey": "AWS_SECRET_ACCESS_KEY",
+                }
+        case ArtifactStoreKind.AZURE_BLOB:
+            root["azureBlob"] = {
+                "enabled": True,
+                "container": store.bucket,
+                "storageAccount": store.account_name,
+                "path": store.prefix,
+            }
+        case ArtifactStoreKind.GCS:
+            root["gcs"] = {"enabled": True, "bucket": store.bucket, "path": store.prefix}
+    return root
+
+
+class Mlflow(pulumi.ComponentResource):
+    """The MLflow server (basic auth on), its credentials Secrets, and its workload-identity service account."""
+
+    release: k8s.helm.v3.Release
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:Mlflow", name, None, opts)
+        child = children_of(self, opts)
+        ns = namespace_name(namespace(MLFLOW.namespace, child))
+        db, store = args.database, args.artifact_store
+
+        # The pod cannot start without its Secrets, so the release (which waits for ready pods) waits for them.
+        secrets = [
+            k8s.core.v1.Secret(
+                "database-credentials",
+                metadata={"name": DATABASE_SECRET, "namespace": ns},
+                string_data={"username": db.user, "password": db.password},
+                opts=child,
+            )
+        ]
+        admin_password = random.RandomPassword("admin-password", length=32, special=False, opts=child)
+        secrets.append(
+            k8s.core.v1.Secret(
+                "admin-credentials",
+                metadata={"name": ADMIN_SECRET, "namespace": ns},
+                string_data={"username": "admin", "password": admin_password.result},
+                opts=child,
+            )
+        )
+        env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+        if store.region:
+            env["AWS_DEFAULT_REGION"] = store.region
+        if store.credentials is not None:
+            secrets.append(
+                k8s.core.v1.Secret(
+                    "s3-credentials",
+                    metadata={"name": S3_CREDENTIALS_SECRET, "namespace": ns},
+                    string_data={
+                        "AWS_ACCESS_KEY_ID": store.credentials.access_key_id,
+                        "AWS_SECRET_ACCESS_KEY": store.credentials.secret_access_key,
+                    },
+                    opts=child,
+                )
+            )
+        if store.endpoint_url is not None:
+            env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url
+
+        postgres = {"enabled": True, "host": db.host, "port": db.port, "database": db.name, "driver": "psycopg2"}
+        db_secret = {"name": DATABASE_SECRET, "usernameKey": "username", "passwordKey": "password"}
+        service_host = f"{SERVICE}.{MLFLOW.namespace}"
+        allowed_hosts = [SERVICE, service_host, f"{service_host}.svc", f"{service_host}.svc.cluster.local"]
+        allowed_hosts += ["localhost:*", "127.0.0.1:*"] + ([args.public_host] if args.public_host else [])
+        self.release = helm_release(
+            "mlflow",
+            MLFLOW,
+            {
+                "replicaCount": args.replicas,
+                "serviceAccount": {
+                    "create": True,
+                    "name": Workloads.MLFLOW.service_account,
+                    "annotations": dict(args.identity.service_account_annotations),
+                },
+                "extraPodLabels": dict(args.identity.pod_labels),
+                "podSecurityContext": {
+                    "fsGroup": 1001,
+                    "fsGroupChangePolicy": "OnRootMismatch",
+                    "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "backendStore": {
+                    "databaseMigration": True,
+                    "databaseConnectionCheck": True,
+                    "postgres": postgres,
+                    "existingDatabaseSecret": db_secret,
+                },
+                "artifactRoot": artifact_values(store),
+                "auth": {
+                    "enabled": True,
+                    "existingAdminSecret": {"name": ADMIN_SECRET, "usernameKey": "username", "passwordKey": "password"},
+                    "defaultPermission": "READ",
+                    # Users and permissions live in the same Postgres, so they survive pod restarts.
+                    "postgres": {
+                        **postgres,
+                        "existingSecret": {
+                            "name": DATABASE_SECRET,
+                            "usernameKey": "username",
+                            "passwordKey": "password",
+                        },
+                    },
+                },
+                "serverAllowedHosts": allowed_hosts,
+                "extraEnvVars": env,
+                "extraArgs": {"exposePrometheus": METRICS_DIR},
+                "resources": {
+                    "requests": {"cpu": "250m", "memory": "512Mi"},
+                    "limits": {"memory": "2Gi"},
+                },
+                "livenessProbe": {
+                    "initialDelaySeconds": 30,
+                    "periodSeconds": 20,
+                    "timeoutSeconds": 5,
+                    "failureThreshold": 5,
+                },
+                "readinessProbe": {
+                    "initialDelaySeconds": 10,
+                    "periodSeconds": 10,
+                    "timeoutSeconds": 5,
+                    "failureThreshold": 3,
+                },
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=secrets),
+            version=args.version,
+            namespace=ns,
+            timeout_seconds=900,  # the first start runs the schema migrations
+        )
+        self.url = pulumi.Output.from_input(f"https://{args.public_host}" if args.public_host else in_cluster_url())
+        self.register_outputs({"url": self.url})

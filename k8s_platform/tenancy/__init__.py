@@ -1,0 +1,157 @@
+"""Multi-team tenancy and cluster hardening: teams, network isolation, admission, priorities, logs and cost.
+
+`Tenancy` is installed after the platform services (it needs their namespaces and, for admission, their
+images to already run): every namespace it is given is isolated by default-deny NetworkPolicies, every
+configured team gets its namespace, quota, RBAC and identity, and Kyverno checks every new pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import pulumi
+
+from clouds.contract import PlatformContract, Workloads
+from config.model import Environment
+from config.operations import Operations
+from config.teams import Team
+from k8s_platform.catalog import KYVERNO, LOKI, OPENCOST
+from k8s_platform.tenancy.admission import Admission, AdmissionArgs
+from k8s_platform.tenancy.network_policies import (
+    Flow,
+    LinkLocalEndpoint,
+    NetworkPolicies,
+    NetworkPoliciesArgs,
+    PlatformNamespaces,
+)
+from k8s_platform.tenancy.observability import Logs, LogsArgs, OpenCost, OpenCostArgs
+from k8s_platform.tenancy.resilience import PriorityClasses
+from k8s_platform.tenancy.teams import TeamArgs, TeamRoles, TeamTenancy
+
+__all__ = ["Flow", "LinkLocalEndpoint", "PlatformNamespaces", "Tenancy", "TenancyArgs"]
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """Where OpenCost reads usage from (the monitoring component's Prometheus service)."""
+
+    service: str = "kube-prometheus-stack-prometheus"
+    port: int = 9090
+    operator_crds: bool = True
+    """The Prometheus Operator's CRDs exist, so add-ons may declare ServiceMonitors."""
+
+
+@dataclass(frozen=True)
+class TenancyArgs:
+    contract: PlatformContract
+    teams: Sequence[Team]
+    settings: Operations
+    environment: Environment
+    namespaces: PlatformNamespaces
+    """The platform layer's namespaces; Tenancy adds its own (kyverno, logging, opencost) and the teams'."""
+    mlflow_tracking_uri: pulumi.Input[str]
+    """In-cluster MLflow URL written into each team's `mlflow` ConfigMap."""
+    protect: bool
+    """The stack's `protect`: team namespaces are protected unless the team is `forceRemove`d."""
+    identity_endpoints: Sequence[LinkLocalEndpoint] = ()
+    """Link-local identity endpoints pods must reach (see network_policies.EKS_POD_IDENTITY_AGENT)."""
+    prometheus: Prometheus = field(default_factory=Prometheus)
+
+
+class Tenancy(pulumi.ComponentResource):
+    team_namespaces: dict[str, pulumi.Output[str]]
+    """Team name -> its namespace."""
+
+    def __init__(self, name: str, args: TenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        contract = args.contract
+        opts = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(providers=[contract.kubernetes_provider], depends_on=list(contract.cluster_ready)),
+            opts,
+        )
+        super().__init__("mlops:platform:Tenancy", name, None, opts)
+        settings = args.settings
+        high_availability = args.environment != Environment.DEV
+        child = pulumi.ResourceOptions(parent=self)
+
+        priorities = PriorityClasses("priority-classes", child)
+        roles = TeamRoles("team-roles", child)
+        teams = {
+            team.name: TeamTenancy(
+                f"team-{team.name}",
+                TeamArgs(
+                    team=team,
+                    identity=contract.identity_for(Workloads.team(team.name)),
+                    mlflow_tracking_uri=args.mlflow_tracking_uri,
+                    protect=args.protect,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[priorities, roles]),
+            )
+            for team in args.teams
+        }
+        self.team_namespaces = {team_name: t.namespace for team_name, t in teams.items()}
+
+        own_namespaces: list[str] = []
+        flows: list[Flow] = []
+        add_ons: list[pulumi.Resource] = []
+        if settings.admission.enabled:
+            registries = [
+                *([contract.registry_url] if contract.registry_url else []),
+                *settings.admission.allowed_registries,
+            ]
+            add_ons.append(
+                Admission(
+                    "admission",
+                    AdmissionArgs(
+                        failure_action=settings.admission.failure_action(args.environment),
+                        allowed_registries=registries,
+                        high_availability=high_availability,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
+                )
+            )
+            own_namespaces.append(KYVERNO.namespace)
+        if settings.loki.enabled:
+            add_ons.append(
+                Logs(
+                    "logs",
+                    LogsArgs(settings.loki, contract.default_storage_class, high_availability),
+                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
+                )
+            )
+            own_namespaces.append(LOKI.namespace)
+        if settings.opencost.enabled:
+            monitoring = args.namespaces.monitoring
+            add_ons.append(
+                OpenCost(
+                    "opencost",
+                    OpenCostArgs(
+                        cluster_name=contract.cluster_name,
+                        prometheus_service=args.prometheus.service,
+                        prometheus_namespace=monitoring,
+                        prometheus_port=args.prometheus.port,
+                        service_monitor=args.prometheus.operator_crds,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
+                )
+            )
+            own_namespaces.append(OPENCOST.namespace)
+            flows.append(Flow(OPENCOST.namespace, monitoring, (args.prometheus.port,)))
+
+        platform = replace(
+            args.namespaces,
+            names=list(dict.fromkeys([*args.namespaces.names, *own_namespaces])),
+            flows=[*args.namespaces.flows, *flows],
+        )
+        NetworkPolicies(
+            "network-policies",
+            NetworkPoliciesArgs(
+                platform=platform,
+                team_namespaces=[Workloads.team(team_name).namespace for team_name in teams],
+                database_port=contract.database.port,
+                object_store_endpoint=contract.artifact_store.endpoint_url,
+                identity_endpoints=args.identity_endpoints,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[*teams.values(), *add_ons]),
+        )
+        self.register_outputs({"teamNamespaces": self.team_namespaces})

@@ -1,0 +1,280 @@
+"""One data-science team's slice of the cluster: namespace, quota and limits, RBAC, workload identity, MLflow prefix.
+
+A team's members get the `mlops-team-member` ClusterRole, bound by a RoleBinding in the team's namespace only.
+That role is aggregated from labelled ClusterRoles (core workloads here, KServe and Argo Workflows below), so a
+platform service can grant teams more by labelling its own ClusterRole, without touching a binding. It is
+deliberately narrower than the built-in `edit`: members cannot change NetworkPolicies, quotas, limits or RBAC,
+which is what keeps them inside their namespace, their budget and away from the metadata endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix
+from config.teams import Team
+from k8s_platform.namespace import namespace
+from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL
+
+TENANT_LABEL = "mlops-platform/tenant"
+"""`"true"` on every team namespace: network and admission policies select team namespaces by it."""
+TEAM_LABEL = "mlops-platform/team"
+EXPERIMENT_PREFIX_ANNOTATION = "mlops-platform/mlflow-experiment-prefix"
+MLFLOW_CONFIGMAP = "mlflow"
+
+TEAM_MEMBER_ROLE = "mlops-team-member"
+AGGREGATE_TO_TEAM_MEMBER = "mlops-platform/aggregate-to-team-member"
+WORKFLOW_EXECUTOR_ROLE = "mlops-argo-workflow-executor"
+
+# What every team may create besides CPU, memory, GPUs, pods and storage (those come from its config).
+# No LoadBalancer or NodePort Services: teams reach users through the shared gateway only.
+OBJECT_COUNTS: Mapping[str, str] = {
+    "count/services": "20",
+    "count/configmaps": "100",
+    "count/secrets": "100",
+    "persistentvolumeclaims": "20",
+    "services.loadbalancers": "0",
+    "services.nodeports": "0",
+    "count/inferenceservices.serving.kserve.io": "20",
+    "count/cronworkflows.argoproj.io": "20",
+}
+DEFAULT_CONTAINER_REQUEST = {"cpu": "100m", "memory": "256Mi"}
+DEFAULT_CONTAINER_MEMORY_LIMIT = "1Gi"
+
+_ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+_READ = ["get", "list", "watch"]
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+
+
+def team_is_protected(team: Team, protect: bool) -> bool:
+    """Whether `pulumi up` refuses to delete the team's namespace (and, in the foundations, its identity).
+
+    Removing a team's config entry while it still holds data is refused: its resources stay protected
+    until `forceRemove: true` has been applied once (docs/teams.md). Foundations use the same rule for the
+    team's cloud identity, so both halves of a team go away together or not at all.
+    """
+    return protect and not team.force_remove
+
+
+def team_kubernetes_group(team: Team) -> str:
+    """The RBAC group name the team's members carry.
+
+    Entra ID group object IDs (AKS), Google group e-mails (GKE) and plain groups (local) reach the API server
+    as group names unchanged. An IAM role cannot be an RBAC subject: on EKS the foundation's access entry for
+    the role must put its sessions in this group.
+    """
+    return f"mlops-team-{team.name}" if _IAM_ROLE_ARN.match(team.identity_group) else team.identity_group
+
+
+def team_member_cluster_roles() -> dict[str, dict]:
+    """The aggregated team-member role and its parts, as `name -> ClusterRole body` (for one place to test)."""
+    aggregated = {"labels": {AGGREGATE_TO_TEAM_MEMBER: "true"}}
+    return {
+        TEAM_MEMBER_ROLE: {
+            "aggregation_rule": {"cluster_role_selectors": [{"match_labels": {AGGREGATE_TO_TEAM_MEMBER: "true"}}]},
+        },
+        f"{TEAM_MEMBER_ROLE}-workloads": {
+            "metadata": aggregated,
+            "rules": [
+                {
+                    "api_groups": [""],
+                    "resources": ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims"],
+                    "verbs": _ALL,
+                },
+                {"api_groups": [""], "resources": ["pods/log", "pods/status"], "verbs": _READ},
+                {"api_groups": [""], "resources": ["pods/portforward", "pods/exec"], "verbs": ["create", "get"]},
+                {
+                    "api_groups": [""],
+                    "resources": ["events", "serviceaccounts", "resourcequotas", "limitranges", "endpoints"],
+                    "verbs": _READ,
+                },
+                {"api_groups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": _ALL},
+                {"api_groups": ["apps"], "resources": ["replicasets", "deployments/scale"], "verbs": _READ},
+                {"api_groups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": _ALL},
+                {"api_groups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": _ALL},
+                {"api_groups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": _ALL},
+                {"api_groups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": _READ},
+            ],
+        },
+        f"{TEAM_MEMBER_ROLE}-ml": {
+            # Also aggregated into the built-in edit/admin, so platform admins manage these kinds everywhere.
+            "metadata": {
+                "labels": {
+                    AGGREGATE_TO_TEAM_MEMBER: "true",
+                    "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+                    "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+                }
+            },
+            "rules": [
+                {
+                    "api_groups": ["serving.kserve.io"],
+                    "resources": ["inferenceservices", "inferencegraphs", "servingruntimes"],
+                    "verbs": _ALL,
+                },
+                {"api_groups": ["serving.kserve.io"], "resources": ["inferenceservices/status"], "verbs": _READ},
+                {
+                    "api_groups": ["argoproj.io"],
+                    "resources": ["workflows", "workflowtemplates", "cronworkflows"],
+                    "verbs": _ALL,
+                },
+                {"api_groups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": _READ},
+            ],
+        },
+        # Argo's executor reports step results through these; bound to the team's workload account only.
+        WORKFLOW_EXECUTOR_ROLE: {
+            "rules": [
+                {"api_groups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create", "patch"]}
+            ]
+        },
+    }
+
+
+class TeamRoles(pulumi.ComponentResource):
+    """The cluster-wide role definitions every team's RoleBindings point at. Defines, never grants."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:platform:TeamRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        for role_name, body in team_member_cluster_roles().items():
+            k8s.rbac.v1.ClusterRole(
+                role_name,
+                metadata={"name": role_name, **body.get("metadata", {})},
+                aggregation_rule=body.get("aggregation_rule"),
+                rules=body.get("rules"),
+                opts=child,
+            )
+        self.register_outputs({})
+
+
+@dataclass(frozen=True)
+class TeamArgs:
+    team: Team
+    identity: WorkloadIdentity
+    """The contract's binding for `Workloads.team(name)`: annotations for the workload service account."""
+    mlflow_tracking_uri: pulumi.Input[str]
+    protect: bool
+
+
+class TeamTenancy(pulumi.ComponentResource):
+    """A team's namespace and everything scoped to it; nothing it creates reaches beyond that namespace."""
+
+    namespace: pulumi.Output[str]
+    service_account: str
+
+    def __init__(self, name: str, args: TeamArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        team = args.team
+        # Protection is inherited by every child, so removing the team's entry fails before anything is deleted.
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=team_is_protected(team, args.protect)))
+        super().__init__("mlops:platform:Team", name, None, opts)
+        workload = Workloads.team(team.name)
+        ns_name = workload.namespace
+        experiment_prefix = f"{team.name}/"
+        labels = {TENANT_LABEL: "true", TEAM_LABEL: team.name}
+
+        ns = namespace(
+            ns_name,
+            pulumi.ResourceOptions(parent=self),
+            labels=labels,
+            annotations={EXPERIMENT_PREFIX_ANNOTATION: experiment_prefix},
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+
+        def meta(object_name: str) -> Any:
+            return {"name": object_name, "namespace": ns_name, "labels": labels}
+
+        quota = team.quota
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta("team-quota"),
+            spec={
+                "hard": {
+                    "requests.cpu": quota.cpu,
+                    "requests.memory": quota.memory,
+                    "limits.memory": quota.memory,
+                    "requests.nvidia.com/gpu": str(quota.gpus),
+                    "pods": str(quota.pods),
+                    "requests.storage": quota.storage,
+                    **OBJECT_COUNTS,
+                }
+            },
+            opts=in_ns,
+        )
+        # Team pods may not borrow the platform's priority: a zero quota scoped to that PriorityClass.
+        k8s.core.v1.ResourceQuota(
+            f"{name}-no-platform-priority",
+            metadata=meta("no-platform-priority"),
+            spec={
+                "hard": {"pods": "0"},
+                "scope_selector": {
+                    "match_expressions": [
+                        {"scope_name": "PriorityClass", "operator": "In", "values": [PLATFORM_CRITICAL]}
+                    ]
+                },
+            },
+            opts=in_ns,
+        )
+        # Defaults make pods without requests countable against the quota; no default CPU limit (throttling).
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("team-limits"),
+            spec={
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default_request": DEFAULT_CONTAINER_REQUEST,
+                        "default": {"memory": DEFAULT_CONTAINER_MEMORY_LIMIT},
+                        "max": {"memory": quota.memory},
+                    },
+                    {"type": "PersistentVolumeClaim", "max": {"storage": quota.storage}},
+                ]
+            },
+            opts=in_ns,
+        )
+
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-members",
+            metadata=meta("team-members"),
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TEAM_MEMBER_ROLE},
+            subjects=[{"kind": "Group", "name": team_kubernetes_group(team), "api_group": "rbac.authorization.k8s.io"}],
+            opts=in_ns,
+        )
+
+        identity = args.identity
+        self.service_account = workload.service_account
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-workload",
+            metadata={
+                **meta(workload.service_account),
+                "annotations": dict(identity.service_account_annotations),
+            },
+            opts=in_ns,
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-workflow-executor",
+            metadata=meta("workflow-executor"),
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WORKFLOW_EXECUTOR_ROLE},
+            subjects=[{"kind": "ServiceAccount", "name": workload.service_account, "namespace": ns_name}],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[service_account]),
+        )
+        # What a team's code reads to find MLflow, name its experiments and label its pods for its identity.
+        k8s.core.v1.ConfigMap(
+            f"{name}-mlflow",
+            metadata=meta(MLFLOW_CONFIGMAP),
+            data={
+                "MLFLOW_TRACKING_URI": args.mlflow_tracking_uri,
+                "MLFLOW_EXPERIMENT_PREFIX": experiment_prefix,
+                "ARTIFACT_PREFIX": team_artifact_prefix(team.name),
+                "SERVICE_ACCOUNT": workload.service_account,
+                "POD_LABELS": ",".join(f"{k}={v}" for k, v in sorted(identity.pod_labels.items())),
+            },
+            opts=in_ns,
+        )
+
+        self.namespace = ns.metadata.name
+        self.register_outputs({"namespace": self.namespace, "serviceAccount": self.service_account})

@@ -1,0 +1,108 @@
+"""The EKS control plane: pinned version, access entries, a guarded endpoint, encrypted secrets, add-ons."""
+
+from __future__ import annotations
+
+import json
+
+from offline.harness import StackRun
+from tests.clouds.aws.conftest import dev
+
+CLUSTER = "aws:eks/cluster:Cluster"
+ADDON = "aws:eks/addon:Addon"
+ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+
+
+def test_cluster_runs_the_configured_kubernetes_version() -> None:
+    assert dev().one(CLUSTER).inputs["version"] == "1.34"
+
+
+def test_cluster_authenticates_with_access_entries_not_the_aws_auth_config_map() -> None:
+    assert dev().one(CLUSTER).inputs["accessConfig"]["authenticationMode"] == "API"
+
+
+def test_public_endpoint_is_limited_to_the_allow_list() -> None:
+    vpc_config = dev().one(CLUSTER).inputs["vpcConfig"]
+    assert vpc_config["endpointPrivateAccess"] is True
+    assert vpc_config["endpointPublicAccess"] is True
+    assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_public_endpoint_is_off_when_the_allow_list_is_empty(prod: StackRun) -> None:
+    vpc_config = prod.one(CLUSTER).inputs["vpcConfig"]
+    assert vpc_config["endpointPublicAccess"] is False
+    assert vpc_config["endpointPrivateAccess"] is True
+    assert "publicAccessCidrs" not in vpc_config
+
+
+def test_kubernetes_secrets_are_envelope_encrypted_with_a_rotated_customer_key() -> None:
+    run = dev()
+    key = run.one("aws:kms/key:Key", "cluster-secrets-key")
+    encryption = run.one(CLUSTER).inputs["encryptionConfig"]
+    assert encryption == {"resources": ["secrets"], "provider": {"keyArn": key.outputs["arn"]}}
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_control_plane_logs_api_audit_and_authenticator_with_retention() -> None:
+    run = dev()
+    assert run.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    log_group = run.one("aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
+    assert log_group.inputs["name"] == "/aws/eks/mlops-dev-eks/cluster"
+    assert log_group.inputs["retentionInDays"] == 14
+
+
+def test_managed_addons_cover_networking_dns_storage_and_pod_identity() -> None:
+    names = {a.inputs["addonName"] for a in dev().of_type(ADDON)}
+    assert names == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+
+
+def test_vpc_cni_enforces_network_policies() -> None:
+    cni = next(a for a in dev().of_type(ADDON) if a.inputs["addonName"] == "vpc-cni")
+    assert json.loads(cni.inputs["configurationValues"])["enableNetworkPolicy"] == "true"
+
+
+def test_coredns_and_ebs_csi_wait_for_the_system_nodes() -> None:
+    run = dev()
+    nodes = run.one("aws:eks/nodeGroup:NodeGroup")
+    for addon in run.of_type(ADDON):
+        if addon.inputs["addonName"] in ("coredns", "aws-ebs-csi-driver"):
+            assert run.depends_on(addon, nodes)
+
+
+def test_ebs_csi_driver_has_its_own_pod_identity_role() -> None:
+    run = dev()
+    ebs = next(a for a in run.of_type(ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver")
+    role = run.one("aws:iam/role:Role", "addons-ebs-csi")
+    assert ebs.inputs["podIdentityAssociations"] == [
+        {"roleArn": role.outputs["arn"], "serviceAccount": "ebs-csi-controller-sa"}
+    ]
+    attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "addons-ebs-csi-amazonebscsidriverpolicy")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+
+def test_gp3_is_the_encrypted_default_storage_class() -> None:
+    storage_class = dev().one("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class.inputs["metadata"]["name"] == "gp3"
+    assert storage_class.inputs["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert storage_class.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage_class.inputs["parameters"] == {"type": "gp3", "encrypted": "true", "fsType": "ext4"}
+    assert storage_class.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+
+
+def test_each_team_role_may_edit_only_its_own_namespace() -> None:
+    associations = {a.name: a.inputs for a in dev().of_type(ACCESS_POLICY)}
+    fraud = associations["cluster-team-fraud"]
+    assert fraud["principalArn"] == "arn:aws:iam::123456789012:role/ds-fraud"
+    assert fraud["policyArn"].endswith("/AmazonEKSEditPolicy")
+    assert fraud["accessScope"] == {"type": "namespace", "namespaces": ["team-fraud"]}
+
+
+def test_configured_admin_roles_get_cluster_admin(prod: StackRun) -> None:
+    admin = prod.one(ACCESS_POLICY, "cluster-admin-0").inputs
+    assert admin["principalArn"] == "arn:aws:iam::123456789012:role/platform-admins"
+    assert admin["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    assert admin["accessScope"] == {"type": "cluster"}
+
+
+def test_addons_run_the_default_version_for_the_cluster_kubernetes_version() -> None:
+    cni = next(a for a in dev().of_type(ADDON) if a.inputs["addonName"] == "vpc-cni")
+    assert cni.inputs["addonVersion"] == "v1.20.4-eksbuild.1"

@@ -1,0 +1,90 @@
+"""Workload identities: one Pod Identity role per workload, each scoped to exactly what it touches."""
+
+from __future__ import annotations
+
+import json
+
+from clouds.contract import Workloads
+from tests.clouds.aws.conftest import as_list, dev, role_policy, statements
+
+ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+BUCKET_ARN = "arn:aws:s3:::mlops-dev-artifacts-123456789012-eu-west-1"
+
+
+def _object_resources(workload: str) -> list[str]:
+    return [r for s in role_policy(dev(), workload) if s.get("Sid") == "ObjectsUnderOwnPrefix" for r in s["Resource"]]
+
+
+def _actions(workload: str) -> set[str]:
+    return {a for s in role_policy(dev(), workload) for a in as_list(s["Action"])}
+
+
+def test_every_platform_workload_is_bound_to_its_own_role_by_pod_identity() -> None:
+    associations = {
+        (a.inputs["namespace"], a.inputs["serviceAccount"]): a.inputs["roleArn"] for a in dev().of_type(ASSOCIATION)
+    }
+    expected = [
+        Workloads.MLFLOW,
+        Workloads.KSERVE_INFERENCE,
+        Workloads.ARGO_WORKFLOWS,
+        Workloads.EXTERNAL_SECRETS,
+        Workloads.KARPENTER,
+        Workloads.AWS_LOAD_BALANCER_CONTROLLER,
+        Workloads.team("fraud"),
+        Workloads.team("search"),
+    ]
+    assert set(associations) == {(w.namespace, w.service_account) for w in expected}
+    assert len(set(associations.values())) == len(expected)
+
+
+def test_workload_roles_trust_only_the_pod_identity_agent_of_this_cluster() -> None:
+    run = dev()
+    cluster_arn = run.one("aws:eks/cluster:Cluster").outputs["arn"]
+    role = run.one("aws:iam/role:Role", "identity-mlflow")
+    (trust,) = statements(json.loads(role.inputs["assumeRolePolicy"]))
+    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": cluster_arn}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+def test_mlflow_can_touch_only_its_bucket_prefix() -> None:
+    assert _object_resources("mlflow") == [f"{BUCKET_ARN}/mlflow/*"]
+    listing = next(s for s in role_policy(dev(), "mlflow") if s.get("Sid") == "ListOwnPrefix")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["mlflow", "mlflow/*"]}}
+    assert {"s3:PutObject", "s3:DeleteObject"} <= _actions("mlflow")
+
+
+def test_kserve_inference_can_only_read_models() -> None:
+    assert _object_resources("kserve-inference") == [f"{BUCKET_ARN}/mlflow/*"]
+    assert not {a for a in _actions("kserve-inference") if a.startswith("s3:") and ("Put" in a or "Delete" in a)}
+    assert "kms:GenerateDataKey" not in _actions("kserve-inference")
+
+
+def test_each_team_can_touch_only_its_own_prefix() -> None:
+    assert _object_resources("team-fraud") == [f"{BUCKET_ARN}/teams/fraud/*"]
+    assert _object_resources("team-search") == [f"{BUCKET_ARN}/teams/search/*"]
+
+
+def test_bucket_key_is_usable_only_through_s3() -> None:
+    key = next(s for s in role_policy(dev(), "mlflow") if s.get("Sid") == "BucketKey")
+    assert key["Resource"] == [dev().one("aws:kms/key:Key", "artifacts-key").outputs["arn"]]
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_external_secrets_reads_exactly_the_platform_secrets() -> None:
+    run = dev()
+    secret_arns = sorted(s.outputs["arn"] for s in run.of_type("aws:secretsmanager/secret:Secret"))
+    read = next(s for s in role_policy(run, "external-secrets") if s.get("Sid") == "PlatformSecrets")
+    assert sorted(read["Resource"]) == secret_arns
+    assert not any(a.startswith(("secretsmanager:Put", "secretsmanager:Delete")) for a in read["Action"])
+
+
+def test_no_workload_role_can_touch_the_whole_bucket() -> None:
+    for workload in ("mlflow", "kserve-inference", "argo-workflows", "team-fraud"):
+        resources = [r for s in role_policy(dev(), workload) for r in as_list(s["Resource"])]
+        assert f"{BUCKET_ARN}/*" not in resources
+
+
+def test_argo_workflows_writes_only_its_workflow_prefix_and_the_mlflow_prefix() -> None:
+    assert _object_resources("argo-workflows") == [f"{BUCKET_ARN}/workflows/*", f"{BUCKET_ARN}/mlflow/*"]

@@ -1,0 +1,47 @@
+"""clouds/azure/capacity.py: the system pool and the spot pools that scale from zero."""
+
+import pytest
+
+from clouds.azure.capacity import aks_taint
+from config.model import Taint, TaintEffect
+from k8s_platform.autoscaling import GPU_NODE_LABEL
+from offline.harness import StackRun
+
+POOL = "azure-native:containerservice:AgentPool"
+
+
+def test_system_pool_is_on_demand_and_reserved_for_critical_addons(azure: StackRun) -> None:
+    (system,) = azure.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"]
+    assert system["mode"] == "System"
+    assert "scaleSetPriority" not in system
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+
+
+@pytest.mark.parametrize("pool", ["cpuspot", "gpuspot"])
+def test_spot_pools_autoscale_from_zero_and_are_deleted_on_eviction(azure: StackRun, pool: str) -> None:
+    inputs = azure.one(POOL, pool).inputs
+    assert (inputs["mode"], inputs["scaleSetPriority"], inputs["scaleSetEvictionPolicy"]) == ("User", "Spot", "Delete")
+    assert inputs["spotMaxPrice"] == -1
+    assert (inputs["enableAutoScaling"], inputs["minCount"], inputs["count"]) == (True, 0, 0)
+
+
+def test_gpu_pool_is_tainted_and_gets_the_nvidia_driver(azure: StackRun) -> None:
+    gpu = azure.one(POOL, "gpuspot").inputs
+    assert gpu["vmSize"] == "Standard_NC4as_T4_v3"
+    assert "nvidia.com/gpu=present:NoSchedule" in gpu["nodeTaints"]
+    assert gpu["gpuProfile"] == {"driver": "Install"}
+
+
+def test_gpu_nodes_carry_the_label_the_device_plugin_selects(azure: StackRun) -> None:
+    labels = azure.one(POOL, "gpuspot").inputs["nodeLabels"]
+    assert labels == {"accelerator": "nvidia-t4", **GPU_NODE_LABEL}
+
+
+def test_the_autoscaler_owns_node_counts_after_creation(azure: StackRun) -> None:
+    assert all(pool.options["ignoreChanges"] == ["count"] for pool in azure.of_type(POOL))
+    cluster = azure.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.options["ignoreChanges"] == ["agentPoolProfiles[0].count"]
+
+
+def test_aks_taints_keep_the_kubernetes_effect_spelling() -> None:
+    assert aks_taint(Taint(key="team", value="vision", effect=TaintEffect.NO_EXECUTE)) == "team=vision:NoExecute"

@@ -1,0 +1,50 @@
+"""clouds/azure/database.py: PostgreSQL Flexible Server for MLflow."""
+
+from clouds.azure.database import storage_size_gb
+from offline.harness import StackRun
+from offline.mocks.random import fake_password
+
+SERVER = "azure-native:dbforpostgresql:Server"
+
+
+def test_database_has_no_public_endpoint_and_lives_in_the_delegated_subnet(azure: StackRun) -> None:
+    network = azure.one(SERVER).inputs["network"]
+    assert network["publicNetworkAccess"] == "Disabled"
+    assert network["delegatedSubnetResourceId"].endswith("/subnets/postgres")
+    assert network["privateDnsZoneArmResourceId"].endswith(".private.postgres.database.azure.com")
+
+
+def test_private_dns_zone_is_linked_to_the_vnet(azure: StackRun) -> None:
+    link = azure.one("azure-native:privatedns:VirtualNetworkLink").inputs
+    assert link["virtualNetwork"]["id"].endswith("/virtualNetworks/mlops-dev-net-vnet")
+
+
+def test_database_requires_tls(azure: StackRun) -> None:
+    setting = azure.one("azure-native:dbforpostgresql:Configuration").inputs
+    assert (setting["configurationName"], setting["value"]) == ("require_secure_transport", "on")
+
+
+def test_database_runs_the_configured_major_with_its_backups(azure: StackRun) -> None:
+    server = azure.one(SERVER).inputs
+    assert server["version"] == "17"
+    assert server["backup"] == {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"}
+    assert server["highAvailability"] == {"mode": "Disabled"}
+
+
+def test_admin_password_is_generated_and_never_plain_text(azure: StackRun) -> None:
+    server = azure.one(SERVER)
+    assert server.inputs["administratorLoginPassword"] == fake_password("postgres-admin-password")
+    assert server.masked_inputs["administratorLoginPassword"] == "[secret]"
+
+
+def test_mlflow_database_is_created(azure: StackRun) -> None:
+    assert azure.one("azure-native:dbforpostgresql:Database").inputs["databaseName"] == "mlflow"
+
+
+def test_server_and_database_are_protected(azure: StackRun) -> None:
+    assert azure.one(SERVER).protect
+    assert azure.one("azure-native:dbforpostgresql:Database").protect
+
+
+def test_storage_rounds_up_to_a_disk_size_flexible_server_offers() -> None:
+    assert [storage_size_gb(gb) for gb in (20, 32, 33, 500)] == [32, 32, 64, 512]

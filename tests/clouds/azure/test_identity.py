@@ -1,0 +1,67 @@
+"""clouds/azure/identity.py: one managed identity per workload, federated and scoped to what it touches."""
+
+import pytest
+
+from clouds.azure.identity import BuiltInRole, role_assignment_name
+from clouds.contract import Workloads
+from offline.harness import StackRun
+from tests.clouds.azure.conftest import foundation_run
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+CREDENTIAL = "azure-native:managedidentity:FederatedIdentityCredential"
+WORKLOADS = [Workloads.MLFLOW, Workloads.KSERVE_INFERENCE, Workloads.ARGO_WORKFLOWS, Workloads.EXTERNAL_SECRETS]
+TEAMS = [Workloads.team("vision"), Workloads.team("nlp")]
+
+
+def _role(assignment) -> BuiltInRole:  # type: ignore[no-untyped-def]
+    return BuiltInRole(assignment.inputs["roleDefinitionId"].rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize("workload", WORKLOADS + TEAMS, ids=lambda w: w.name)
+def test_each_workload_identity_trusts_only_its_service_account(azure: StackRun, workload) -> None:  # type: ignore[no-untyped-def]
+    credential = azure.one(CREDENTIAL, f"{workload.name}-federation").inputs
+    assert credential["subject"] == f"system:serviceaccount:{workload.namespace}:{workload.service_account}"
+    assert credential["audiences"] == ["api://AzureADTokenExchange"]
+    assert credential["issuer"] == azure.outputs["oidcIssuerUrl"]
+
+
+def test_cert_manager_gets_no_identity_without_an_azure_dns_role(azure: StackRun) -> None:
+    assert not [c for c in azure.of_type(CREDENTIAL) if c.name.startswith(Workloads.CERT_MANAGER.name)]
+
+
+def test_blob_roles_are_scoped_to_the_container_not_the_account(azure: StackRun) -> None:
+    blob_roles = [r for r in azure.of_type(ROLE_ASSIGNMENT) if _role(r).name.startswith("STORAGE_BLOB")]
+    assert len(blob_roles) == 5  # mlflow, kserve (reader), argo, two teams
+    assert all(r.inputs["scope"].endswith("/blobServices/default/containers/mlflow-artifacts") for r in blob_roles)
+
+
+def test_model_servers_only_read_artifacts(azure: StackRun) -> None:
+    assert _role(azure.one(ROLE_ASSIGNMENT, "kserve-inference-artifacts")) == BuiltInRole.STORAGE_BLOB_DATA_READER
+
+
+def test_external_secrets_reads_secrets_of_the_platform_vault_only(azure: StackRun) -> None:
+    grant = azure.one(ROLE_ASSIGNMENT, "external-secrets-vault")
+    assert _role(grant) == BuiltInRole.KEY_VAULT_SECRETS_USER
+    assert "/Microsoft.KeyVault/vaults/" in grant.inputs["scope"]
+
+
+@pytest.mark.parametrize("team", ["vision", "nlp"])
+def test_team_identity_is_confined_to_its_artifact_prefix(azure: StackRun, team: str) -> None:
+    grant = azure.one(ROLE_ASSIGNMENT, f"team-{team}-artifacts").inputs
+    assert grant["conditionVersion"] == "2.0"
+    assert f"blobs:path] StringStartsWith 'teams/{team}/'" in grant["condition"]
+    assert f"blobs:prefix] StringStartsWith 'teams/{team}/'" in grant["condition"]
+
+
+def test_role_assignment_names_derive_from_scope_role_and_purpose(azure: StackRun) -> None:
+    for assignment in azure.of_type(ROLE_ASSIGNMENT):
+        expected = role_assignment_name(assignment.inputs["scope"], _role(assignment), assignment.inputs["description"])
+        assert assignment.inputs["roleAssignmentName"] == expected, assignment.name
+
+
+def test_role_assignment_names_are_the_same_on_every_run(azure: StackRun) -> None:
+    again = foundation_run().run
+    first = {r.name: r.inputs["roleAssignmentName"] for r in azure.of_type(ROLE_ASSIGNMENT)}
+    second = {r.name: r.inputs["roleAssignmentName"] for r in again.of_type(ROLE_ASSIGNMENT)}
+    assert first == second
+    assert len(set(first.values())) == len(first)

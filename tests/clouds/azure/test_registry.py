@@ -1,0 +1,19 @@
+"""clouds/azure/registry.py: ACR and the kubelet's pull permission."""
+
+from offline.harness import StackRun
+from offline.mocks.azure import mock_guid
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+
+def test_registry_has_no_admin_user_or_anonymous_pull(azure: StackRun) -> None:
+    registry = azure.one("azure-native:containerregistry:Registry").inputs
+    assert (registry["adminUserEnabled"], registry["anonymousPullEnabled"]) == (False, False)
+
+
+def test_kubelet_identity_may_pull_from_this_registry_only(azure: StackRun) -> None:
+    pull = azure.one(ROLE_ASSIGNMENT, "kubelet-acr-pull").inputs
+    registry = azure.one("azure-native:containerregistry:Registry").inputs["registryName"]
+    assert pull["roleDefinitionId"].endswith("/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d")
+    assert pull["scope"].endswith(f"/Microsoft.ContainerRegistry/registries/{registry}")
+    assert pull["principalId"] == mock_guid("kubelet-object", "mlops-dev-aks")

@@ -1,0 +1,44 @@
+"""The GCP foundation's outputs and the workload access table it binds."""
+
+from __future__ import annotations
+
+from clouds.contract import Workloads
+from clouds.gcp.foundation import workload_access
+from config.teams import Team
+from tests.conftest import stack_run
+
+
+def test_stack_outputs_name_the_cluster_bucket_database_and_registry() -> None:
+    outputs = stack_run("dev-gcp").outputs
+    assert outputs["clusterName"] == "mlops-dev-gke"
+    assert outputs["artifactBucket"] == "acme-mlops-dev-mlops-dev-artifacts"
+    assert outputs["databasePrivateIp"] == "10.41.0.3"
+    assert outputs["databaseConnectionName"] == "acme-mlops-dev:europe-west4:mlops-dev-postgres"
+    assert outputs["registryUrl"] == "europe-west4-docker.pkg.dev/acme-mlops-dev/mlops-dev-images"
+
+
+def test_kubernetes_provider_uses_the_secret_kubeconfig() -> None:
+    run = stack_run("dev-gcp")
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.masked_inputs["kubeconfig"] == "[secret]"
+
+
+def test_gcp_resources_carry_the_common_labels_through_the_provider() -> None:
+    provider = stack_run("dev-gcp").one("pulumi:providers:gcp")
+    labels = provider.inputs["defaultLabels"]
+    labels = labels if isinstance(labels, dict) else __import__("json").loads(labels)
+    assert labels["managed-by"] == "pulumi"
+    assert labels["environment"] == "dev"
+
+
+def test_every_team_gets_its_own_prefix_scoped_identity() -> None:
+    access = workload_access([Team(name="vision", identity_group="g@x.example")])
+    team = next(a for a in access if a.workload == Workloads.team("vision"))
+    assert team.bucket is not None
+    assert team.bucket.prefix == "teams/vision"
+    assert not team.read_platform_secrets
+
+
+def test_only_external_secrets_reads_platform_secrets() -> None:
+    readers = [a.workload for a in workload_access([]) if a.read_platform_secrets]
+    assert readers == [Workloads.EXTERNAL_SECRETS]

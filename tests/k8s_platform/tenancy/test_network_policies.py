@@ -1,0 +1,101 @@
+"""Every namespace is default-deny; the only allowed flows are the platform's; team pods never reach metadata."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from k8s_platform.tenancy.network_policies import METADATA_ENDPOINT
+from tests.k8s_platform.tenancy.scenarios import PLATFORM_NAMESPACES, TEAMS, dev_run
+
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+TEAM_NAMESPACES = [f"team-{t.name}" for t in TEAMS]
+OWN_NAMESPACES = ["kyverno", "logging", "opencost"]
+METADATA = ipaddress.IPv4Network(METADATA_ENDPOINT)
+
+
+def _policies(namespace: str) -> dict[str, dict]:
+    return {
+        p.get("metadata.name"): p.get("spec")
+        for p in dev_run().of_type(POLICY)
+        if p.get("metadata.namespace") == namespace
+    }
+
+
+def _namespaces_of(peer: dict) -> list[str]:
+    return peer["namespaceSelector"]["matchExpressions"][0]["values"]
+
+
+def test_every_platform_team_and_add_on_namespace_has_default_deny():
+    for namespace in [*PLATFORM_NAMESPACES.names, *OWN_NAMESPACES, *TEAM_NAMESPACES]:
+        deny = _policies(namespace).get("default-deny")
+        assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, namespace
+
+
+def test_team_egress_never_reaches_the_metadata_endpoint():
+    for namespace in TEAM_NAMESPACES:
+        for name, spec in _policies(namespace).items():
+            for rule in spec.get("egress", []):
+                assert rule.get("to"), f"{namespace}/{name} allows egress to every destination"
+                for peer in rule["to"]:
+                    if "ipBlock" in peer and METADATA.subnet_of(ipaddress.IPv4Network(peer["ipBlock"]["cidr"])):
+                        assert METADATA_ENDPOINT in peer["ipBlock"].get("except", []), f"{namespace}/{name}"
+
+
+def test_dns_is_allowed_to_kube_dns_in_kube_system_only():
+    rule = _policies("team-vision")["allow-dns"]["egress"][0]
+    assert _namespaces_of(rule["to"][0]) == ["kube-system"]
+    assert rule["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
+
+
+def test_only_the_gateway_accepts_any_source_on_any_port():
+    open_to_all = [
+        (p.get("metadata.namespace"), p.get("metadata.name"))
+        for p in dev_run().of_type(POLICY)
+        for rule in p.get("spec.ingress", [])
+        if "from" not in rule and "ports" not in rule
+    ]
+    assert open_to_all == [(PLATFORM_NAMESPACES.gateway, "allow-ingress-from-anywhere")]
+
+
+def test_team_workloads_reach_mlflow_and_mlflow_admits_them():
+    egress = _policies("team-nlp")["allow-to-mlflow"]["egress"][0]
+    assert _namespaces_of(egress["to"][0]) == ["mlflow"] and egress["ports"] == [{"protocol": "TCP", "port": 5000}]
+    ingress = _policies("mlflow")["allow-from-teams"]["ingress"][0]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"mlops-platform/tenant": "true"}}}]
+
+
+def test_mlflow_reaches_its_database_and_object_store():
+    rule = _policies("mlflow")["allow-to-database-and-object-store"]["egress"][0]
+    assert {p["port"] for p in rule["ports"]} == {5432, 443}
+
+
+def test_prometheus_scrapes_every_namespace():
+    (rule,) = _policies("monitoring")["allow-scrape-everything"]["egress"]
+    assert rule["to"][0] == {"namespaceSelector": {}} and "ports" not in rule
+    for namespace in ["mlflow", "kyverno", *TEAM_NAMESPACES]:
+        rule = _policies(namespace)["allow-from-monitoring"]["ingress"][0]
+        assert _namespaces_of(rule["from"][0]) == ["monitoring"], namespace
+
+
+def test_gateway_reaches_uis_and_team_inference_services():
+    to = _policies(PLATFORM_NAMESPACES.gateway)["allow-to-routed-services"]["egress"][0]["to"]
+    assert _namespaces_of(to[0]) == list(PLATFORM_NAMESPACES.routed)
+    assert to[1] == {"namespaceSelector": {"matchLabels": {"mlops-platform/tenant": "true"}}}
+    assert "allow-from-gateway" in _policies("team-vision") and "allow-from-gateway" in _policies("mlflow")
+    assert "allow-from-gateway" not in _policies("cert-manager")
+
+
+def test_pods_reach_the_pod_identity_agent_when_the_cloud_uses_it():
+    rule = _policies("team-vision")["allow-workload-identity"]["egress"][0]
+    assert rule == {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [{"protocol": "TCP", "port": 80}]}
+
+
+def test_platform_webhooks_accept_the_api_server():
+    rule = _policies("kyverno")["allow-webhooks"]["ingress"][0]
+    assert "from" not in rule and {"protocol": "TCP", "port": 9443} in rule["ports"]
+
+
+def test_opencost_reaches_prometheus_on_both_sides():
+    assert _policies("opencost")["allow-to-monitoring"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
+    assert _namespaces_of(_policies("monitoring")["allow-from-opencost"]["ingress"][0]["from"][0]) == ["opencost"]

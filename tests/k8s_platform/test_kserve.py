@@ -1,0 +1,59 @@
+"""KServe serves models as raw Deployments behind the Gateway API, pulling them with workload identity."""
+
+from __future__ import annotations
+
+from clouds.contract import Workloads
+from config.model import GPU_TAINT
+from tests.conftest import stack_run
+from tests.k8s_platform.contracts import AKS_SPOT_TOLERATION, gcp_identities, platform_run
+from tests.k8s_platform.helpers import custom_resources, values
+
+
+def test_kserve_runs_in_standard_raw_deployment_mode() -> None:
+    controller = values(platform_run("aws-karpenter"), "kserve")["kserve"]["controller"]
+    assert controller["deploymentMode"] == "Standard"
+
+
+def test_kserve_routes_through_the_platform_gateway() -> None:
+    gateway = values(stack_run("dev-local"), "kserve")["kserve"]["controller"]["gateway"]["ingressGateway"]
+    assert gateway == {
+        "enableGatewayApi": True,
+        "kserveGateway": "envoy-gateway-system/platform",
+        "createGateway": False,
+    }
+
+
+def test_model_server_account_carries_the_workload_identity() -> None:
+    account = next(
+        a
+        for a in platform_run("gcs-nap").of_type("kubernetes:core/v1:ServiceAccount")
+        if a.get("metadata.name") == Workloads.KSERVE_INFERENCE.service_account
+    )
+    assert account.get("metadata.namespace") == Workloads.KSERVE_INFERENCE.namespace
+    assert (
+        account.get("metadata.annotations")
+        == gcp_identities()[Workloads.KSERVE_INFERENCE.name].service_account_annotations
+    )
+
+
+def test_serving_runtimes_cover_sklearn_xgboost_and_huggingface() -> None:
+    runtimes = custom_resources(stack_run("dev-local"), "ClusterServingRuntime")
+    formats = {r.get("spec.supportedModelFormats.0.name") for r in runtimes}
+    assert formats == {"sklearn", "xgboost", "huggingface"}
+
+
+def test_gpu_runtime_requests_a_gpu_and_tolerates_the_gpu_taint() -> None:
+    runtime = next(
+        r for r in custom_resources(stack_run("dev-local"), "ClusterServingRuntime") if "gpu" in r.get("metadata.name")
+    )
+    assert runtime.get("spec.containers.0.resources.limits")["nvidia.com/gpu"] == "1"
+    assert {"key": GPU_TAINT.key, "operator": "Exists", "effect": "NoSchedule"} in runtime.get("spec.tolerations")
+
+
+def test_gpu_runtime_tolerates_the_clouds_own_spot_taint() -> None:
+    runtime = next(
+        r
+        for r in custom_resources(platform_run("azure-blob-keda-addon"), "ClusterServingRuntime")
+        if "gpu" in r.get("metadata.name")
+    )
+    assert AKS_SPOT_TOLERATION in runtime.get("spec.tolerations")

@@ -1,0 +1,112 @@
+"""Every Kubernetes object declared directly (not through Helm) is valid for the cluster it goes to.
+
+Built-in kinds are checked, offline, against the Kubernetes OpenAPI schema of the stack's version
+(`kubernetes_validate`, strict: unknown fields fail). Custom resources are checked against the upstream CRD
+schema of the controller version the catalog pins (`crd_schemas/`, descriptions stripped; see each file's
+`source`), with unknown fields rejected as the API server's strict field validation would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from offline.harness import DeclaredResource, StackRun
+from tests.conftest import stack_run
+from tests.k8s_platform.contracts import FLAVOURS, platform_run
+
+SCHEMAS = Path(__file__).parent / "crd_schemas"
+RUNS = {"dev-local": lambda: stack_run("dev-local"), **{f: (lambda f=f: platform_run(f)) for f in FLAVOURS}}
+KUBERNETES_VERSION = "1.34"
+"""The version every stack above runs (dev-local's stack file and the hand-made contracts)."""
+
+
+def _objects(run: StackRun) -> list[DeclaredResource]:
+    return [
+        r
+        for r in run.resources
+        if r.custom and r.type.startswith("kubernetes:") and "apiVersion" in r.inputs and "kind" in r.inputs
+    ]
+
+
+CRD_GROUPS = ("gateway.networking.k8s.io",)
+"""Groups under k8s.io that are still custom resources, not built into the API server."""
+
+
+def _is_builtin(api_version: str) -> bool:
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return group == "" or (group.endswith("k8s.io") and group not in CRD_GROUPS)
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _strict(schema: Any) -> Any:
+    """Reject unknown fields wherever the CRD lists its properties and does not preserve unknown ones.
+    Go-only regex syntax (a handful of patterns) is dropped rather than mistranslated."""
+    if isinstance(schema, dict):
+        schema = {
+            k: _strict(v) for k, v in schema.items() if not (k == "pattern" and isinstance(v, str) and not _compiles(v))
+        }
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@cache
+def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    group, version = api_version.split("/")
+    path = SCHEMAS / f"{group}_{version}_{kind}.json"
+    return jsonschema.Draft7Validator(_strict(json.loads(path.read_text())["schema"]))
+
+
+@pytest.mark.parametrize("run_name", RUNS)
+def test_builtin_objects_validate_against_the_kubernetes_schema(run_name: str) -> None:
+    objects = [r for r in _objects(RUNS[run_name]()) if _is_builtin(r.inputs["apiVersion"])]
+    assert objects
+    for r in objects:
+        kubernetes_validate.validate(r.inputs, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("run_name", RUNS)
+def test_platform_custom_resources_validate_against_their_pinned_crd(run_name: str) -> None:
+    run = RUNS[run_name]()
+    (platform,) = run.of_type("mlops:platform:MlopsPlatform")
+    objects = [
+        r for r in run.descendants_of(platform) if r in _objects(run) and not _is_builtin(r.inputs["apiVersion"])
+    ]
+    assert objects
+    for r in objects:
+        manifest = {k: r.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in r.inputs}
+        _crd_validator(r.inputs["apiVersion"], r.inputs["kind"]).validate(manifest)
+
+
+def test_schema_check_rejects_an_unknown_field() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        _crd_validator("karpenter.sh/v1", "NodePool").validate(
+            {
+                "apiVersion": "karpenter.sh/v1",
+                "kind": "NodePool",
+                "metadata": {},
+                "spec": {"template": {}, "limitz": {}},
+            }
+        )

@@ -1,0 +1,102 @@
+"""ArgoCD, Argo Workflows, External Secrets, monitoring and namespaces: the settings users rely on."""
+
+from __future__ import annotations
+
+from config.model import ArgoCd, Components, GitRepository
+from tests.conftest import stack_run
+from tests.k8s_platform.contracts import platform_run
+from tests.k8s_platform.helpers import custom_resources, values
+
+
+def test_argocd_is_single_instance_by_default() -> None:
+    argocd = values(stack_run("dev-local"), "argocd")
+    assert argocd["redis-ha"]["enabled"] is False
+    assert argocd["server"]["replicas"] == 1
+
+
+def test_argocd_runs_highly_available_when_configured() -> None:
+    run = platform_run("gcs-nap", components=Components(argocd=ArgoCd(high_availability=True)))
+    argocd = values(run, "argocd")
+    assert argocd["redis-ha"]["enabled"] is True
+    assert argocd["controller"]["replicas"] == argocd["repoServer"]["replicas"] == 2
+
+
+def test_argocd_admin_password_comes_from_the_secret_store() -> None:
+    secret = next(s for s in custom_resources(platform_run("gcs-nap"), "ExternalSecret") if s.name == "admin-password")
+    assert secret.get("spec.target") == {
+        "name": "argocd-secret",
+        "creationPolicy": "Merge",
+        "template": {"engineVersion": "v2", "data": {"admin.password": "{{ .password | bcrypt }}"}},
+    }
+    assert secret.get("spec.data.0.remoteRef") == {"key": "argocd-admin-password"}
+
+
+def test_private_repository_token_comes_from_the_secret_store() -> None:
+    repo = GitRepository(name="models", url="https://github.com/acme/models.git", token_key="git/models-token")
+    run = platform_run("gcs-nap", components=Components(argocd=ArgoCd(repositories=[repo])))
+    secret = next(s for s in custom_resources(run, "ExternalSecret") if s.name == "repo-models")
+    assert secret.get("spec.data.0.remoteRef") == {"key": "git/models-token"}
+    assert secret.get("spec.target.template.metadata.labels") == {"argocd.argoproj.io/secret-type": "repository"}
+
+
+def test_argo_workflows_requires_sso_or_a_client_token() -> None:
+    assert values(stack_run("dev-local"), "argo-workflows")["server"]["authModes"] == ["client"]
+    assert values(platform_run("gcs-nap"), "argo-workflows")["server"]["authModes"] == ["sso", "client"]
+
+
+def test_argo_workflows_keeps_artifacts_in_the_contracts_bucket() -> None:
+    repository = values(platform_run("gcs-nap"), "argo-workflows")["artifactRepository"]
+    assert repository["gcs"] == {"bucket": "mlops-dev-artifacts"}
+
+
+def test_cluster_secret_store_uses_the_contracts_provider_block() -> None:
+    (store,) = custom_resources(platform_run("aws-karpenter"), "ClusterSecretStore")
+    assert store.get("spec.provider") == {"aws": {"service": "SecretsManager", "region": "eu-west-1"}}
+
+
+def test_local_secret_store_is_backed_by_kubernetes_secrets() -> None:
+    (store,) = custom_resources(stack_run("dev-local"), "ClusterSecretStore")
+    assert store.get("spec.provider.kubernetes.remoteNamespace") == "platform-secrets"
+
+
+def test_grafana_admin_password_comes_from_the_secret_store() -> None:
+    admin = values(platform_run("aws-karpenter"), "kube-prometheus-stack")["grafana"]["admin"]
+    assert admin["existingSecret"] == "grafana-admin"
+    secret = next(
+        s for s in custom_resources(platform_run("aws-karpenter"), "ExternalSecret") if s.name == "grafana-admin"
+    )
+    assert secret.get("spec.data.0.remoteRef") == {"key": "mlops-dev/grafana-admin-password"}
+
+
+def test_platform_services_are_scraped() -> None:
+    monitors = {m.get("metadata.name") for m in custom_resources(platform_run("aws-karpenter"), "ServiceMonitor")}
+    monitors |= {m.get("metadata.name") for m in custom_resources(platform_run("aws-karpenter"), "PodMonitor")}
+    assert {"mlflow", "kserve-models", "argo-workflows", "karpenter", "dcgm-exporter"} <= monitors
+
+
+def test_alerts_cover_inference_errors_idle_gpus_pending_pods_and_node_health() -> None:
+    (rules,) = custom_resources(stack_run("dev-local"), "PrometheusRule")
+    alerts = {rule["alert"] for group in rules.get("spec.groups") for rule in group["rules"]}
+    assert alerts == {"InferenceErrorRateHigh", "GpuNodeIdle", "PodsPendingForCapacity", "NodeNotReady"}
+
+
+def test_dashboards_for_gpus_inference_and_cost_are_provisioned() -> None:
+    dashboards = [
+        c
+        for c in stack_run("dev-local").of_type("kubernetes:core/v1:ConfigMap")
+        if c.get("metadata.labels", {}).get("grafana_dashboard")
+    ]
+    assert {c.get("metadata.name") for c in dashboards} == {
+        "dashboard-gpu-utilisation",
+        "dashboard-inference",
+        "dashboard-cost-drivers",
+    }
+
+
+def test_namespaces_enforce_pod_security_restricted_where_charts_allow() -> None:
+    enforced = {
+        ns.get("metadata.name"): ns.get("metadata.labels")["pod-security.kubernetes.io/enforce"]
+        for ns in platform_run("aws-karpenter").of_type("kubernetes:core/v1:Namespace")
+    }
+    restricted = {"cert-manager", "external-secrets", "argocd", "mlflow", "kserve", "karpenter", "keda"}
+    assert {name: enforced[name] for name in restricted} == dict.fromkeys(restricted, "restricted")
