@@ -5,6 +5,7 @@ import pulumi
 from clouds import build_foundation
 from config import load_stack_config
 from k8s_platform import MlopsPlatform, MlopsPlatformArgs
+from k8s_platform.tenancy import Tenancy, TenancyArgs
 
 # 1. Typed config: a bad stack file stops here with one message per problem, before any resource exists.
 config = load_stack_config()
@@ -25,7 +26,21 @@ platform = MlopsPlatform(
     ),
 )
 
-# 4. What users and CI need next.
+# 4. Teams and hardening on top: team namespaces, quotas, RBAC and identities; default-deny network policies
+#    for every namespace the platform and foundation created; admission policies; logs and cost.
+Tenancy(
+    "tenancy",
+    TenancyArgs(
+        contract=contract,
+        platform=platform.services,
+        teams=config.teams,
+        settings=config.operations,
+        environment=config.environment,
+        protect=config.protect,
+    ),
+)
+
+# 5. What users and CI need next.
 pulumi.export("cloud", contract.cloud)
 pulumi.export("clusterName", contract.cluster_name)
 pulumi.export("kubeconfig", contract.kubeconfig)

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.model import CpuSpotNodePool, GpuSpotNodePool
+from config.model import CpuSpotNodePool, GpuSpotNodePool, Taint
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,8 @@ class Autoscaling:
     keda: KedaSource
     karpenter: KarpenterInputs | None = None
     gpu_device_plugin_managed: bool = False
-    """True when the cloud installs the NVIDIA driver and device plugin (GKE, AKS gpuProfile)."""
+    """True when the cloud installs the NVIDIA device plugin itself (GKE). AKS's gpuProfile installs only the
+    driver, so AKS leaves this False and the platform layer installs the plugin."""
     spot_tolerations: Sequence[Mapping[str, str]] = ()
     """Tolerations (Kubernetes shape) for taints the cloud itself puts on spot nodes, e.g. AKS's
     `kubernetes.azure.com/scalesetpriority=spot:NoSchedule`. GPU daemons and spot workloads need them."""
@@ -202,6 +203,55 @@ class SecretStoreKind(StrEnum):
     AZURE_KEY_VAULT = "azure-key-vault"
     GCP_SECRET_MANAGER = "gcp-secret-manager"
     KUBERNETES = "kubernetes"
+
+
+@dataclass(frozen=True)
+class LinkLocalEndpoint:
+    """A node-local address pods must reach to obtain their cloud identity (network policies open it)."""
+
+    cidr: str
+    port: int
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One allowed connection between two namespaces, opened on both sides (egress and ingress)."""
+
+    source: str
+    destination: str
+    ports: Sequence[int] = ()
+    """Destination pod ports; empty means any port."""
+
+
+@dataclass(frozen=True)
+class InClusterServices:
+    """Services a foundation runs inside the cluster (local: Postgres, the S3 store) and who must reach them.
+
+    The tenancy layer puts these namespaces under default-deny like the platform's own, and opens the flows."""
+
+    namespaces: Sequence[str] = ()
+    flows: Sequence[Flow] = ()
+
+
+@dataclass(frozen=True)
+class PodPlacement:
+    """Where platform controllers run: the system pool, whatever its taints.
+
+    Applied to every platform chart (tolerations, and a preferred node affinity so pods still schedule when
+    the label is missing). Empty on a cluster with one undifferentiated pool (local)."""
+
+    tolerations: Sequence[Mapping[str, str]] = ()
+    """Tolerations (Kubernetes shape) for the system pool's taints, e.g. AKS's `CriticalAddonsOnly`."""
+    preferred_node_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the system pool's nodes, e.g. `mlops-platform/pool: system` (EKS node group)."""
+
+
+def toleration(taint: Taint) -> dict[str, str]:
+    """The toleration (Kubernetes shape) that lets a pod onto nodes with `taint`."""
+    if taint.value:
+        return {"key": taint.key, "operator": "Equal", "value": taint.value, "effect": taint.effect.value}
+    return {"key": taint.key, "operator": "Exists", "effect": taint.effect.value}
 
 
 class PlatformSecrets:
@@ -250,6 +300,12 @@ class PlatformContract:
     registry_url: pulumi.Input[str] | None = None
     cluster_ready: Sequence[pulumi.Resource] = ()
     """Resources in-cluster workloads must wait for (e.g. the system node group), so pods have somewhere to run."""
+    identity_endpoints: Sequence[LinkLocalEndpoint] = ()
+    """Link-local endpoints pods reach for their cloud identity: the EKS Pod Identity agent, the GKE metadata
+    server; none for Azure workload identity (token exchange over HTTPS) and local."""
+    platform_placement: PodPlacement = field(default_factory=PodPlacement)
+    in_cluster_services: InClusterServices = field(default_factory=InClusterServices)
+    """What the foundation runs in the cluster itself (local); empty for clouds, whose services are managed."""
 
     def identity_for(self, workload: Workload) -> WorkloadIdentity:
         """The workload's binding, or an empty one (no annotations, no labels) if the cloud gave it none."""

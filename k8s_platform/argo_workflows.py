@@ -8,18 +8,23 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import ArtifactStore, ArtifactStoreKind, WorkloadIdentity, Workloads
+from clouds.contract import WORKFLOW_ARTIFACT_PREFIX, ArtifactStore, ArtifactStoreKind, WorkloadIdentity, Workloads
 from config.model import Component, Sso
 from k8s_platform.catalog import ARGO_WORKFLOWS
 from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 SERVICE = "argo-workflows-server"
 PORT = 2746
 S3_CREDENTIALS_SECRET = "artifact-store-s3"
 SSO_SECRET = "argo-server-sso"
+ARTIFACT_KEY_FORMAT = f"{WORKFLOW_ARTIFACT_PREFIX}/{{{{workflow.namespace}}}}/{{{{workflow.name}}}}/{{{{pod.name}}}}"
+"""Where each step's artifacts and logs go: under the prefix the pipeline identity may write, nowhere else."""
+CONTROLLER_LABELS = {"app.kubernetes.io/name": "argo-workflows-workflow-controller"}
+SERVER_LABELS = {"app.kubernetes.io/name": "argo-workflows-server"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,12 @@ class ArgoWorkflowsArgs:
     public_host: str | None
     sso: Sso | None
     secrets: ExternalSecrets | None
+    pods: PlatformPods
+
+
+def _helm_literal(text: str) -> str:
+    """The chart renders the gcs and azure blocks through `tpl`: a Go-template string literal survives it."""
+    return '{{ "' + text + '" }}'
 
 
 def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
@@ -42,6 +53,7 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                     "endpoint": "s3.amazonaws.com",
                     "region": store.region,
                     "useSDKCreds": True,
+                    "keyFormat": ARTIFACT_KEY_FORMAT,
                 }
             }
         case ArtifactStoreKind.S3_COMPATIBLE:
@@ -55,13 +67,21 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                     "insecure": True,  # in-cluster traffic to the local store, which serves plain HTTP
                     "accessKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "accessKey"},
                     "secretKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "secretKey"},
+                    "keyFormat": ARTIFACT_KEY_FORMAT,
                 }
             }
         case ArtifactStoreKind.GCS:
-            return {"gcs": {"bucket": store.bucket}}
+            return {"gcs": {"bucket": store.bucket, "keyFormat": _helm_literal(ARTIFACT_KEY_FORMAT)}}
         case ArtifactStoreKind.AZURE_BLOB:
             endpoint = pulumi.Output.concat("https://", store.account_name or "", ".blob.core.windows.net")
-            return {"azure": {"endpoint": endpoint, "container": store.bucket, "useSDKCreds": True}}
+            return {
+                "azure": {
+                    "endpoint": endpoint,
+                    "container": store.bucket,
+                    "useSDKCreds": True,
+                    "blobNameFormat": _helm_literal(ARTIFACT_KEY_FORMAT),
+                }
+            }
     raise AssertionError(f"unhandled artifact store {store.kind}")
 
 
@@ -85,6 +105,8 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 opts=child,
             )
         runner = Workloads.ARGO_WORKFLOWS
+        pods = args.pods
+        replicas = pods.replicas()
         server: dict[str, Any] = {"authModes": ["client"]}
         if args.sso and args.public_host and args.secrets is not None:
             args.secrets.external_secret(
@@ -121,6 +143,10 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 "controller": {
                     "workflowNamespaces": [runner.namespace],
                     "metricsConfig": {"enabled": True},
+                    # One active controller (leader election); the second replica takes over on a drain.
+                    **pods.pod_values(CONTROLLER_LABELS),
+                    "replicas": replicas,
+                    "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
                     # Every workflow runs as the runner (its cloud identity) unless it names another account.
                     "workflowDefaults": {
                         "spec": {
@@ -130,7 +156,12 @@ class ArgoWorkflows(pulumi.ComponentResource):
                         }
                     },
                 },
-                "server": server,
+                "server": {
+                    **server,
+                    **pods.pod_values(SERVER_LABELS),
+                    "replicas": replicas,
+                    "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
+                },
                 "useStaticCredentials": store.credentials is not None,
                 "artifactRepository": {"archiveLogs": True, **artifact_repository(store)},
             },

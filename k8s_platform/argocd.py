@@ -16,6 +16,7 @@ from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 SERVICE = "argocd-server"
 PORT = 80
@@ -28,12 +29,30 @@ class ArgoCdArgs:
     host: str
     """The UI's host name (public behind SSO, or internal); ArgoCD builds links and redirects from it."""
     secrets: ExternalSecrets | None
+    pods: PlatformPods
 
 
-def values(settings: ArgoCdSettings, host: str) -> dict[str, Any]:
+HA_COMPONENTS = ("controller", "server", "repoServer", "applicationSet")
+"""The components that run `replicas` pods in HA mode; each gets a PodDisruptionBudget then."""
+
+
+def values(settings: ArgoCdSettings, host: str, pods: PlatformPods) -> dict[str, Any]:
     replicas = 2 if settings.high_availability else 1
+    tolerations = pods.tolerations()
+    node_affinity = [
+        {"key": key, "operator": "In", "values": [value]} for key, value in pods.placement.preferred_node_labels.items()
+    ]
     return {
-        "global": {"domain": host},
+        # The chart's presets: soft anti-affinity across nodes (its default) and a soft node affinity.
+        "global": {
+            "domain": host,
+            "tolerations": tolerations,
+            "priorityClassName": pods.priority_class,
+            "affinity": {
+                "podAntiAffinity": "soft",
+                "nodeAffinity": {"type": "soft", "matchExpressions": node_affinity},
+            },
+        },
         # TLS ends at the gateway; single sign-on is the gateway's, so Dex is not needed.
         "configs": {
             "params": {"server.insecure": True},
@@ -41,11 +60,15 @@ def values(settings: ArgoCdSettings, host: str) -> dict[str, Any]:
             "secret": {"createSecret": True},
         },
         "dex": {"enabled": False},
-        "redis-ha": {"enabled": settings.high_availability},
-        "controller": {"replicas": replicas},
-        "server": {"replicas": replicas},
-        "repoServer": {"replicas": replicas},
-        "applicationSet": {"replicas": replicas},
+        "redis-ha": {
+            "enabled": settings.high_availability,
+            "tolerations": tolerations,
+            "haproxy": {"tolerations": tolerations},
+        },
+        **{
+            component: {"replicas": replicas, "pdb": {"enabled": replicas > 1, "maxUnavailable": 1}}
+            for component in HA_COMPONENTS
+        },
     }
 
 
@@ -62,7 +85,7 @@ class ArgoCd(pulumi.ComponentResource):
         self.release = helm_release(
             "argocd",
             ARGOCD,
-            values(args.settings, args.host),
+            values(args.settings, args.host, args.pods),
             child,
             version=pinned(ARGOCD, args.settings),
             namespace=ns,

@@ -16,10 +16,13 @@ from k8s_platform.catalog import DCGM_EXPORTER, KARPENTER, KEDA, NVIDIA_DEVICE_P
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 NODE_CLASS = "default"
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
 """Put on GPU nodes so the device plugin (its default affinity) and DCGM exporter land only there."""
+CRITICAL_ADDONS_ONLY = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+"""The Karpenter chart's default toleration, kept when the platform's are added."""
 GPU_TOLERATION = {"key": GPU_TAINT.key, "operator": "Exists", "effect": GPU_TAINT.effect.value}
 
 
@@ -65,6 +68,7 @@ class KarpenterArgs:
     version: str
     inputs: KarpenterInputs
     identity: WorkloadIdentity
+    pods: PlatformPods
 
 
 class Karpenter(pulumi.ComponentResource):
@@ -91,6 +95,11 @@ class Karpenter(pulumi.ComponentResource):
                     "annotations": dict(args.identity.service_account_annotations),
                 },
                 "podLabels": dict(args.identity.pod_labels),
+                # The chart's own affinity (never on a node Karpenter manages, one replica per node) and its
+                # system-cluster-critical priority stay: Karpenter must not run on the capacity it removes.
+                "tolerations": [CRITICAL_ADDONS_ONLY, *args.pods.tolerations()],
+                "replicas": args.pods.replicas(),
+                "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
             },
             child,
             version=args.version,
@@ -145,6 +154,7 @@ class Karpenter(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class KedaArgs:
     version: str
+    pods: PlatformPods
 
 
 class Keda(pulumi.ComponentResource):
@@ -154,7 +164,8 @@ class Keda(pulumi.ComponentResource):
         super().__init__("mlops:platform:Keda", name, None, opts)
         child = children_of(self, opts)
         ns = namespace_name(namespace(KEDA.namespace, child))
-        self.release = helm_release("keda", KEDA, {}, child, version=args.version, namespace=ns)
+        # One replica each: the operator is leader-elected and the metrics server is stateless behind the API.
+        self.release = helm_release("keda", KEDA, args.pods.pod_values(), child, version=args.version, namespace=ns)
         self.register_outputs({})
 
 

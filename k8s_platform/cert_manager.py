@@ -14,6 +14,7 @@ from k8s_platform.catalog import CERT_MANAGER, ENVOY_GATEWAY
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 SELF_SIGNED_ISSUER = "selfsigned"
 ACME_SERVERS = {
@@ -33,6 +34,7 @@ class CertManagerArgs:
     version: str
     identity: WorkloadIdentity
     dns: Dns
+    pods: PlatformPods
     gateway_api_crds: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """With Gateway API support on, the controller refuses to start until the Gateway API CRDs exist."""
 
@@ -47,6 +49,8 @@ class CertManager(pulumi.ComponentResource):
         super().__init__("mlops:platform:CertManager", name, None, opts)
         child = children_of(self, opts)
         ns = namespace(CERT_MANAGER.namespace, child)
+        pods = args.pods
+        placed = {"tolerations": pods.tolerations(), "affinity": pods.affinity()}
         self.release = helm_release(
             "cert-manager",
             CERT_MANAGER,
@@ -62,6 +66,11 @@ class CertManager(pulumi.ComponentResource):
                     "annotations": dict(args.identity.service_account_annotations),
                 },
                 "podLabels": dict(args.identity.pod_labels),
+                "global": {"priorityClassName": pods.priority_class},
+                **placed,
+                "webhook": placed,
+                "cainjector": placed,
+                "startupapicheck": placed,
             },
             pulumi.ResourceOptions(parent=self, depends_on=list(args.gateway_api_crds)),
             version=args.version,

@@ -19,6 +19,7 @@ from k8s_platform.catalog import EXTERNAL_SECRETS
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 STORE_NAME = "platform"
 SEED_NAMESPACE = "platform-secrets"
@@ -31,6 +32,7 @@ class ExternalSecretsArgs:
     version: str
     identity: WorkloadIdentity
     secret_store: SecretStore
+    pods: PlatformPods
 
 
 class ExternalSecrets(pulumi.ComponentResource):
@@ -54,6 +56,9 @@ class ExternalSecrets(pulumi.ComponentResource):
                 },
                 "podLabels": dict(args.identity.pod_labels),
                 "serviceMonitor": {"enabled": False},
+                **args.pods.pod_values(),
+                "webhook": args.pods.pod_values(),
+                "certController": args.pods.pod_values(),
             },
             child,
             version=args.version,

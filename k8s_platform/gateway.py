@@ -20,11 +20,15 @@ from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 GATEWAY_CLASS = "envoy"
 PROXY_NAME = "platform-proxy"
 INTERNAL_DOMAIN = "mlops.internal"
 """Host suffix when nothing is published: in-cluster names only, under a self-signed wildcard certificate."""
+PROXY_LABELS = {"app.kubernetes.io/component": "proxy", "gateway.envoyproxy.io/owning-gateway-name": GATEWAY_NAME}
+"""Labels Envoy Gateway puts on the shared Gateway's proxy pods."""
+LOAD_BALANCER_CONTROLLER_LABELS = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
 
@@ -50,6 +54,7 @@ class GatewayArgs:
     uis: Sequence[PublishedUi]
     load_balancer_identity: WorkloadIdentity
     secrets: ExternalSecrets | None
+    pods: PlatformPods
 
 
 class Gateway(pulumi.ComponentResource):
@@ -65,10 +70,15 @@ class Gateway(pulumi.ComponentResource):
         published = args.dns.publishes_uis
         ns = namespace(ENVOY_GATEWAY.namespace, child, pod_security="baseline")
         gateway_ns = namespace_name(ns)
+        pods = args.pods
+        placed = {"tolerations": pods.tolerations(), "affinity": pods.affinity()}
         self.release = helm_release(
             "envoy-gateway",
             ENVOY_GATEWAY,
-            {},
+            {
+                "deployment": {"priorityClassName": pods.priority_class, "pod": placed},
+                "certgen": {"job": placed},
+            },
             child,
             version=pinned(ENVOY_GATEWAY, args.component),
             namespace=gateway_ns,
@@ -85,6 +95,10 @@ class Gateway(pulumi.ComponentResource):
                         "annotations": dict(args.load_balancer_identity.service_account_annotations),
                     },
                     "podLabels": dict(args.load_balancer_identity.pod_labels),
+                    # Its priority stays the chart's system-cluster-critical: without it no load balancer heals.
+                    **pods.pod_values(LOAD_BALANCER_CONTROLLER_LABELS, priority=False),
+                    "replicaCount": pods.replicas(),
+                    "podDisruptionBudget": {"maxUnavailable": 1},
                 },
                 child,
             )
@@ -101,7 +115,12 @@ class Gateway(pulumi.ComponentResource):
                         "envoyService": {
                             "type": args.ingress.service_type if published else "ClusterIP",
                             "annotations": dict(args.ingress.service_annotations) if published else {},
-                        }
+                        },
+                        "envoyDeployment": {
+                            "replicas": pods.replicas(),
+                            "pod": {**pods.pod_values(PROXY_LABELS)},
+                        },
+                        **({"envoyPDB": {"maxUnavailable": 1}} if pods.replicas() > 1 else {}),
                     },
                 }
             },

@@ -20,6 +20,7 @@ from k8s_platform.cert_manager import GATEWAY_NAME
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 DEPLOYMENT_MODE = "Standard"
 """KServe 0.20's name for raw Kubernetes Deployments (`RawDeployment` is its deprecated alias); no Knative."""
@@ -54,6 +55,7 @@ class KserveArgs:
     identity: WorkloadIdentity
     artifact_store: ArtifactStore
     ingress_domain: str
+    pods: PlatformPods
     spot_tolerations: Sequence[Mapping[str, str]] = ()
     """The cloud's own spot taints: the GPU runtime runs on spot GPU nodes."""
     requires: Sequence[pulumi.Resource] = field(default_factory=tuple)
@@ -78,6 +80,9 @@ class Kserve(pulumi.ComponentResource):
                 "kserve": {
                     "controller": {
                         "deploymentMode": DEPLOYMENT_MODE,
+                        # One controller replica (the chart has no replica or priority value for it).
+                        "tolerations": args.pods.tolerations(),
+                        "affinity": args.pods.affinity(),
                         "gateway": {
                             "domain": args.ingress_domain,
                             "ingressGateway": {

@@ -18,10 +18,15 @@ from k8s_platform.catalog import MLFLOW
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods, disruption_budget
 
+POD_LABELS = {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": "mlflow"}
+"""The chart's selector labels for the release named `mlflow`."""
 SERVICE = "mlflow"
 """The chart names its Service after the release."""
 PORT = 80
+CONTAINER_PORT = 5000
+"""The chart's default container port: what network policies open (they see pods, not the Service)."""
 DATABASE_SECRET = "mlflow-database"
 ADMIN_SECRET = "mlflow-admin"
 S3_CREDENTIALS_SECRET = "mlflow-s3-credentials"
@@ -37,7 +42,7 @@ class MlflowArgs:
     identity: WorkloadIdentity
     public_host: str | None
     """The host the gateway publishes MLflow on, or None when it is reachable only inside the cluster."""
-    replicas: int = 1
+    pods: PlatformPods
 
 
 def in_cluster_url() -> str:
@@ -125,7 +130,8 @@ class Mlflow(pulumi.ComponentResource):
             "mlflow",
             MLFLOW,
             {
-                "replicaCount": args.replicas,
+                "replicaCount": args.pods.replicas(),
+                **args.pods.pod_values(POD_LABELS),
                 "serviceAccount": {
                     "create": True,
                     "name": Workloads.MLFLOW.service_account,
@@ -184,5 +190,8 @@ class Mlflow(pulumi.ComponentResource):
             namespace=ns,
             timeout_seconds=900,  # the first start runs the schema migrations
         )
+        if args.pods.replicas() > 1:
+            # The chart has no PodDisruptionBudget value.
+            disruption_budget("mlflow", ns, POD_LABELS, child)
         self.url = pulumi.Output.from_input(f"https://{args.public_host}" if args.public_host else in_cluster_url())
         self.register_outputs({"url": self.url})

@@ -17,6 +17,7 @@ from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
+from k8s_platform.placement import PlatformPods
 
 GRAFANA_SERVICE = "kube-prometheus-stack-grafana"
 GRAFANA_PORT = 80
@@ -141,6 +142,7 @@ class MonitoringArgs:
     component: Component
     targets: Sequence[ScrapeTarget]
     secrets: ExternalSecrets | None
+    pods: PlatformPods
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -172,12 +174,24 @@ class Monitoring(pulumi.ComponentResource):
                     "passwordKey": "admin-password",
                 }
             }
+        pods = args.pods
+        replicas = pods.replicas()
+        placed = {"tolerations": pods.tolerations(), "affinity": pods.affinity()}
+        # Prometheus and Alertmanager keep the chart's soft anti-affinity preset; the affinity adds the node pool.
+        replicated = {**placed, "priorityClassName": pods.priority_class, "replicas": replicas}
+        budget = {"enabled": replicas > 1, "minAvailable": 1}
         self.release = helm_release(
             "kube-prometheus-stack",
             KUBE_PROMETHEUS_STACK,
             {
                 "crds": {"enabled": True},
-                "grafana": {**grafana_admin, "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}}},
+                # Subcharts (grafana 12.11.1, kube-state-metrics 8.4.0) read `priorityClassName` in their templates.
+                "grafana": {
+                    **grafana_admin,
+                    "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+                    **pods.pod_values(),
+                },
+                "kube-state-metrics": pods.pod_values(),
                 "prometheus": {
                     "prometheusSpec": {
                         # Pick up every ServiceMonitor, PodMonitor and rule, not only this release's.
@@ -185,8 +199,12 @@ class Monitoring(pulumi.ComponentResource):
                         "podMonitorSelectorNilUsesHelmValues": False,
                         "ruleSelectorNilUsesHelmValues": False,
                         "retention": "15d",
-                    }
+                        **replicated,
+                    },
+                    "podDisruptionBudget": budget,
                 },
+                "alertmanager": {"alertmanagerSpec": replicated, "podDisruptionBudget": budget},
+                "prometheusOperator": placed,
             },
             pulumi.ResourceOptions(parent=self, depends_on=before_grafana),
             version=pinned(KUBE_PROMETHEUS_STACK, args.component),

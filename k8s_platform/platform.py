@@ -8,13 +8,13 @@ the Gateway API CRDs before the controllers that watch them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
-from clouds.contract import KedaSource, NodeAutoscalerKind, PlatformContract, Workloads
+from clouds.contract import Flow, KedaSource, NodeAutoscalerKind, PlatformContract, SecretStoreKind, Workloads
 from config.model import Components, Dns, Environment
-from k8s_platform import argo_workflows, argocd, kserve, mlflow, monitoring
+from k8s_platform import argo_workflows, argocd, external_secrets, kserve, mlflow, monitoring
 from k8s_platform.argo_workflows import ArgoWorkflows, ArgoWorkflowsArgs
 from k8s_platform.argocd import ArgoCd, ArgoCdArgs
 from k8s_platform.autoscaling import GpuSupport, GpuSupportArgs, Karpenter, KarpenterArgs, Keda, KedaArgs
@@ -39,6 +39,9 @@ from k8s_platform.helm import pinned
 from k8s_platform.kserve import Kserve, KserveArgs
 from k8s_platform.mlflow import Mlflow, MlflowArgs
 from k8s_platform.monitoring import Monitoring, MonitoringArgs, ScrapeTarget
+from k8s_platform.placement import PlatformPods
+from k8s_platform.priorities import PriorityClasses
+from k8s_platform.tenancy import PlatformNamespaces, PlatformServices, Prometheus
 
 UIS = {
     "mlflow": PublishedUi("mlflow", MLFLOW.namespace, mlflow.SERVICE, mlflow.PORT),
@@ -63,6 +66,8 @@ class MlopsPlatform(pulumi.ComponentResource):
     """Installs the platform services onto whatever cluster the contract describes."""
 
     mlflow_url: pulumi.Output[str]
+    services: PlatformServices
+    """What was installed, for the tenancy layer: namespaces and the flows between them, MLflow, priorities."""
 
     def __init__(self, name: str, args: MlopsPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         contract, enabled, dns = args.contract, args.components, args.dns
@@ -73,8 +78,12 @@ class MlopsPlatform(pulumi.ComponentResource):
             None,
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[contract.kubernetes_provider])),
         )
-        ready = pulumi.ResourceOptions(parent=self, depends_on=list(contract.cluster_ready))
+        # Platform pods name the platform PriorityClass, which must exist before the first of them is created.
+        priorities = PriorityClasses("priority-classes", pulumi.ResourceOptions(parent=self))
+        ready = pulumi.ResourceOptions(parent=self, depends_on=[*contract.cluster_ready, priorities])
+        pods = PlatformPods(contract.platform_placement, high_availability=args.environment != Environment.DEV)
         published = dns.publishes_uis
+        layout = _Layout()
 
         def host(ui: str) -> str:
             return UIS[ui].host(dns.domain if published and dns.domain else INTERNAL_DOMAIN)
@@ -90,9 +99,13 @@ class MlopsPlatform(pulumi.ComponentResource):
                     version=pinned(EXTERNAL_SECRETS, enabled.external_secrets),
                     identity=contract.identity_for(Workloads.EXTERNAL_SECRETS),
                     secret_store=contract.secret_store,
+                    pods=pods,
                 ),
                 ready,
             )
+            layout.add(EXTERNAL_SECRETS.namespace)
+            if contract.secret_store.kind == SecretStoreKind.KUBERNETES:
+                layout.add(external_secrets.SEED_NAMESPACE)
 
         gateway = None
         if enabled.gateway.enabled:
@@ -105,9 +118,11 @@ class MlopsPlatform(pulumi.ComponentResource):
                     uis=[ui for key, ui in UIS.items() if _ui_enabled(key, enabled)],
                     load_balancer_identity=contract.identity_for(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
                     secrets=secrets,
+                    pods=pods,
                 ),
                 ready,
             )
+            layout.add(ENVOY_GATEWAY.namespace)
         gateway_api = [gateway.release] if gateway else []
 
         cert_manager = None
@@ -118,13 +133,25 @@ class MlopsPlatform(pulumi.ComponentResource):
                     version=pinned(CERT_MANAGER, enabled.cert_manager),
                     identity=contract.identity_for(Workloads.CERT_MANAGER),
                     dns=dns,
+                    pods=pods,
                     gateway_api_crds=gateway_api,
                 ),
                 ready,
             )
+            layout.add(CERT_MANAGER.namespace)
+            if dns.domain and dns.acme_email:
+                # Before asking Let's Encrypt, cert-manager fetches its own HTTP-01 token via the public address.
+                layout.external_egress[CERT_MANAGER.namespace] = (80,)
 
         if enabled.argocd.enabled:
-            ArgoCd("argocd", ArgoCdArgs(settings=enabled.argocd, host=host("argocd"), secrets=secrets), ready)
+            ArgoCd(
+                "argocd",
+                ArgoCdArgs(settings=enabled.argocd, host=host("argocd"), secrets=secrets, pods=pods),
+                ready,
+            )
+            layout.add(ARGOCD.namespace, routed=True)
+            if any(not repo.url.startswith("https://") for repo in enabled.argocd.repositories):
+                layout.external_egress[ARGOCD.namespace] = (22,)  # Git over SSH
 
         if enabled.argo_workflows.enabled:
             ArgoWorkflows(
@@ -136,9 +163,14 @@ class MlopsPlatform(pulumi.ComponentResource):
                     public_host=public_host("workflows"),
                     sso=dns.sso,
                     secrets=secrets,
+                    pods=pods,
                 ),
                 ready,
             )
+            layout.add(ARGO_WORKFLOWS.namespace, routed=True)
+            if enabled.mlflow.enabled:
+                # Pipelines log runs and models to MLflow.
+                layout.flows.append(Flow(ARGO_WORKFLOWS.namespace, MLFLOW.namespace, (mlflow.CONTAINER_PORT,)))
 
         self.mlflow_url = pulumi.Output.from_input(mlflow.in_cluster_url())
         if enabled.mlflow.enabled:
@@ -150,11 +182,12 @@ class MlopsPlatform(pulumi.ComponentResource):
                     artifact_store=contract.artifact_store,
                     identity=contract.identity_for(Workloads.MLFLOW),
                     public_host=public_host("mlflow"),
-                    replicas=1 if args.environment == Environment.DEV else 2,
+                    pods=pods,
                 ),
                 ready,
             )
             self.mlflow_url = tracking.url
+            layout.add(MLFLOW.namespace, routed=True)
 
         if enabled.kserve.enabled:
             Kserve(
@@ -164,11 +197,14 @@ class MlopsPlatform(pulumi.ComponentResource):
                     identity=contract.identity_for(Workloads.KSERVE_INFERENCE),
                     artifact_store=contract.artifact_store,
                     ingress_domain=INTERNAL_DOMAIN,
+                    pods=pods,
                     spot_tolerations=contract.autoscaling.spot_tolerations,
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
                 ),
                 ready,
             )
+            layout.add(KSERVE.namespace)
+            layout.add(Workloads.KSERVE_INFERENCE.namespace, routed=True)
 
         autoscaling = contract.autoscaling
         if enabled.node_autoscaler.enabled and autoscaling.nodes == NodeAutoscalerKind.KARPENTER:
@@ -179,11 +215,14 @@ class MlopsPlatform(pulumi.ComponentResource):
                     version=pinned(KARPENTER, enabled.node_autoscaler),
                     inputs=autoscaling.karpenter,
                     identity=contract.identity_for(Workloads.KARPENTER),
+                    pods=pods,
                 ),
                 ready,
             )
+            layout.add(KARPENTER.namespace)
         if enabled.keda.enabled and autoscaling.keda == KedaSource.HELM:
-            Keda("keda", KedaArgs(version=pinned(KEDA, enabled.keda)), ready)
+            Keda("keda", KedaArgs(version=pinned(KEDA, enabled.keda), pods=pods), ready)
+            layout.add(KEDA.namespace)
         gpu_support = enabled.gpu_support.enabled and not autoscaling.gpu_device_plugin_managed
         if gpu_support:
             GpuSupport(
@@ -194,6 +233,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 ready,
             )
+            layout.add(NVIDIA_DEVICE_PLUGIN.namespace)
 
         if enabled.monitoring.enabled:
             Monitoring(
@@ -204,10 +244,45 @@ class MlopsPlatform(pulumi.ComponentResource):
                         args, karpenter=autoscaling.nodes == NodeAutoscalerKind.KARPENTER, gpu=gpu_support
                     ),
                     secrets=secrets,
+                    pods=pods,
                 ),
                 ready,
             )
+            layout.add(KUBE_PROMETHEUS_STACK.namespace, routed=True)
+
+        self.services = PlatformServices(
+            namespaces=PlatformNamespaces(
+                names=layout.names,
+                gateway=ENVOY_GATEWAY.namespace,
+                monitoring=KUBE_PROMETHEUS_STACK.namespace,
+                routed=layout.routed,
+                mlflow=MLFLOW.namespace,
+                mlflow_port=mlflow.CONTAINER_PORT,
+                flows=layout.flows,
+                external_egress=layout.external_egress,
+            ),
+            mlflow_tracking_uri=mlflow.in_cluster_url(),
+            pods=pods,
+            priority_classes=priorities,
+            prometheus=Prometheus(operator_crds=enabled.monitoring.enabled),
+        )
         self.register_outputs({"mlflowUrl": self.mlflow_url})
+
+
+@dataclass
+class _Layout:
+    """The namespaces the enabled components created, and the traffic between them beyond the defaults."""
+
+    names: list[str] = field(default_factory=list)
+    routed: list[str] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    external_egress: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def add(self, namespace: str, *, routed: bool = False) -> None:
+        """`routed`: a UI or inference service the shared gateway sends traffic to."""
+        self.names.append(namespace)
+        if routed:
+            self.routed.append(namespace)
 
 
 def _ui_enabled(ui: str, components: Components) -> bool:

@@ -182,22 +182,25 @@ def _mask_secrets(value: Any) -> Any:
 def run_stack(stack: str, root: Path = ROOT_DIR) -> StackRun:
     """Run the program for `stack` under mocks. Raises `config.ConfigError` for a bad stack file."""
     config, secret_keys = stack_file_config(stack, root)
-    return run_program(
-        lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__"), stack, config, secret_keys
-    )
+
+    def program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+
+    return run_program(program, stack, config, secret_keys)
 
 
 def run_program(
-    program: Callable[[], object],
+    program: Callable[[], None],
     stack: str = "unit",
     config: Mapping[str, str] | None = None,
     secret_keys: Sequence[str] = (),
 ) -> StackRun:
     """Run any function that declares resources under the same mocks and recording as a whole stack, so a
     component can be tested on inputs the test builds itself."""
-    monitor = RecordingMonitor(PlatformMocks())
+    mocks = PlatformMocks()
+    monitor = RecordingMonitor(mocks)
     ROOT.set(None)  # a fresh root Stack per run, so outputs of an earlier run do not leak into this one
-    pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -16,8 +16,20 @@ from clouds.aws.kms import customer_key
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-NAMESPACE_EDIT_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 DEFAULT_STORAGE_CLASS = "gp3"
+
+
+@dataclass(frozen=True)
+class TeamAccess:
+    """A data-science team's IAM role and the Kubernetes group its sessions carry.
+
+    No EKS access policy: the team's RoleBinding (k8s_platform/tenancy) grants that group a role limited to its
+    namespace, narrower than EKS's namespace-scoped edit policy, which would let a team rewrite its own
+    NetworkPolicies and quotas."""
+
+    team: str
+    role_arn: str
+    kubernetes_group: str
 
 
 @dataclass(frozen=True)
@@ -31,8 +43,7 @@ class ClusterArgs:
     endpoint_allow_list: Sequence[str]
     """CIDRs allowed on the public endpoint; empty turns the public endpoint off."""
     admin_role_arns: Sequence[str]
-    namespace_editors: Mapping[str, str]
-    """Namespace -> IAM role ARN that may edit it (data-science teams)."""
+    team_access: Sequence[TeamAccess]
     log_retention_days: int
     protect: bool
 
@@ -120,8 +131,15 @@ class Cluster(pulumi.ComponentResource):
 
         for index, principal in enumerate(args.admin_role_arns):
             self._grant(f"{name}-admin-{index}", principal, CLUSTER_ADMIN_POLICY, namespace=None)
-        for namespace, principal in args.namespace_editors.items():
-            self._grant(f"{name}-{namespace}", principal, NAMESPACE_EDIT_POLICY, namespace=namespace)
+        for access in args.team_access:
+            aws.eks.AccessEntry(
+                f"{name}-team-{access.team}",
+                cluster_name=self.eks.name,
+                principal_arn=access.role_arn,
+                kubernetes_groups=[access.kubernetes_group],
+                type="STANDARD",
+                opts=child,
+            )
 
         self.register_outputs({"name": args.name, "endpoint": self.endpoint, "arn": self.arn})
 

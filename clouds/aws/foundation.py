@@ -9,11 +9,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from clouds.aws.capacity import Capacity, CapacityArgs
-from clouds.aws.cluster import DEFAULT_STORAGE_CLASS, Cluster, ClusterAddons, ClusterAddonsArgs, ClusterArgs
+from clouds.aws.capacity import SYSTEM_POOL_LABEL, Capacity, CapacityArgs
+from clouds.aws.cluster import (
+    DEFAULT_STORAGE_CLASS,
+    Cluster,
+    ClusterAddons,
+    ClusterAddonsArgs,
+    ClusterArgs,
+    TeamAccess,
+)
 from clouds.aws.database import Postgres, PostgresArgs
 from clouds.aws.iam import Statement
 from clouds.aws.identity import (
+    POD_IDENTITY_AGENT,
     WorkloadRole,
     WorkloadRoleArgs,
     load_balancer_controller_policy,
@@ -33,15 +41,18 @@ from clouds.contract import (
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
+    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workload,
     WorkloadIdentity,
     Workloads,
     team_artifact_prefix,
+    toleration,
 )
 from config import ConfigError, Problem, StackConfig
 from config.aws import AwsSettings
+from k8s_platform.tenancy.teams import team_is_protected, team_kubernetes_group
 
 DATABASE_PASSWORD = "database-password"
 
@@ -105,7 +116,7 @@ class AwsFoundation(pulumi.ComponentResource):
                 service_cidr=str(config.network.service_cidr),
                 endpoint_allow_list=[str(c) for c in config.cluster.endpoint_allow_list],
                 admin_role_arns=settings.admin_role_arns,
-                namespace_editors={Workloads.team(t.name).namespace: t.identity_group for t in config.teams},
+                team_access=[TeamAccess(t.name, t.identity_group, team_kubernetes_group(t)) for t in config.teams],
                 # One retention for the audit trail: flow logs and control-plane logs age out together.
                 log_retention_days=config.network.flow_log_retention_days,
                 protect=config.protect,
@@ -208,6 +219,8 @@ class AwsFoundation(pulumi.ComponentResource):
                 for team in config.teams
             },
         }
+        # A team's role is protected like its namespace: removing the team is refused until `forceRemove`.
+        protected = {Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams}
         identities: dict[str, WorkloadIdentity] = {}
         for workload, statements in policies.items():
             role = WorkloadRole(
@@ -219,7 +232,7 @@ class AwsFoundation(pulumi.ComponentResource):
                     workload=workload,
                     statements=statements,
                 ),
-                on_aws,
+                pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(protect=protected.get(workload))),
             )
             assert role.identity is not None
             identities[workload.name] = role.identity
@@ -266,6 +279,12 @@ class AwsFoundation(pulumi.ComponentResource):
             default_storage_class=DEFAULT_STORAGE_CLASS,
             registry_url=registry.url,
             cluster_ready=[capacity.system_nodes, *cluster.networking_addons, *addons.addons],
+            identity_endpoints=[POD_IDENTITY_AGENT],
+            # Platform controllers belong on the on-demand system node group, never on spot capacity.
+            platform_placement=PodPlacement(
+                tolerations=[toleration(t) for t in config.node_pools.system.taints],
+                preferred_node_labels=SYSTEM_POOL_LABEL,
+            ),
         )
         self.stack_outputs = {
             "region": region,

@@ -15,9 +15,11 @@ import pulumi
 import pulumi_aws as aws
 
 from clouds.aws.iam import MANAGED_POLICY, Statement, allow, policy_document
-from clouds.contract import Workload, WorkloadIdentity
+from clouds.contract import LinkLocalEndpoint, Workload, WorkloadIdentity
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_AGENT = LinkLocalEndpoint("169.254.170.23/32", 80)
+"""The Pod Identity agent DaemonSet serves credentials here (not on the metadata endpoint, which stays blocked)."""
 
 
 @dataclass(frozen=True)

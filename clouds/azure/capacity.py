@@ -14,6 +14,10 @@ from k8s_platform.autoscaling import GPU_NODE_LABEL
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """Keeps application pods off the system pool; AKS's own add-ons tolerate it."""
+SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+"""What platform controllers carry to run on the system pool despite `SYSTEM_TAINT`."""
+SYSTEM_POOL_LABEL = {"kubernetes.azure.com/mode": "system"}
+"""AKS labels every node of a System-mode pool with this."""
 SPOT_TOLERATION = {
     "key": "kubernetes.azure.com/scalesetpriority",
     "operator": "Equal",

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
 
-from clouds.azure.capacity import SPOT_TOLERATION, NodePools, NodePoolsArgs
+from clouds.azure.capacity import SPOT_TOLERATION, SYSTEM_POOL_LABEL, SYSTEM_TOLERATION, NodePools, NodePoolsArgs
 from clouds.azure.cluster import Cluster, ClusterArgs, kubeconfig
 from clouds.azure.database import Postgres, PostgresArgs
 from clouds.azure.identity import (
@@ -34,14 +34,17 @@ from clouds.contract import (
     NodeAutoscalerKind,
     PlatformContract,
     PlatformSecrets,
+    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workload,
     Workloads,
     team_artifact_prefix,
+    toleration,
 )
 from config import StackConfig
 from config.azure import AzureSettings
+from k8s_platform.tenancy.teams import team_is_protected
 
 ARTIFACT_CONTAINER = "mlflow-artifacts"
 DATABASE_PASSWORD_SECRET = "mlflow-database-password"
@@ -211,6 +214,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 subscription_id=client.subscription_id,
                 grants=_workload_grants(config, storage.container.id, vault.vault.id),
                 tags=tags,
+                # A team's identity is protected like its namespace: removal is refused until `forceRemove`.
+                protect={Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams},
             ),
             child,
         )
@@ -273,6 +278,12 @@ class AzureFoundation(pulumi.ComponentResource):
             default_storage_class=DEFAULT_STORAGE_CLASS,
             registry_url=registry.login_server,
             cluster_ready=[cluster, pools],
+            # The system pool is tainted CriticalAddonsOnly and the user pools are spot: platform controllers
+            # tolerate the former and prefer it, so they never land on (or wait for) evictable spot nodes.
+            platform_placement=PodPlacement(
+                tolerations=[SYSTEM_TOLERATION, *(toleration(t) for t in config.node_pools.system.taints)],
+                preferred_node_labels=SYSTEM_POOL_LABEL,
+            ),
         )
         self.stack_outputs = {
             "azureResourceGroup": group.name,

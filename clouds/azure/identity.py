@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pulumi
@@ -116,6 +116,8 @@ class WorkloadIdentitiesArgs:
     subscription_id: pulumi.Input[str]
     grants: Mapping[Workload, Sequence[Grant]]
     tags: Mapping[str, str]
+    protect: Mapping[Workload, bool] = field(default_factory=dict)
+    """Per workload: protect its identity, federation and grants (teams: `team_is_protected`); others inherit."""
 
 
 class WorkloadIdentities(pulumi.ComponentResource):
@@ -125,9 +127,9 @@ class WorkloadIdentities(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadIdentitiesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:azure:WorkloadIdentities", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.identities = {}
         for workload, grants in args.grants.items():
+            child = pulumi.ResourceOptions(parent=self, protect=args.protect.get(workload))
             identity = azure_native.managedidentity.UserAssignedIdentity(
                 workload.name,
                 resource_name_=f"{args.name_prefix}-{workload.name}",

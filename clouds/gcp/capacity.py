@@ -9,7 +9,7 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
-from clouds.gcp.cluster import CLOUD_PLATFORM_SCOPE
+from clouds.gcp.cluster import CLOUD_PLATFORM_SCOPE, SHIELDED
 from config.model import GpuSpotNodePool, NodePool, NodePools, TaintEffect
 
 GKE_TAINT_EFFECT = {
@@ -18,6 +18,9 @@ GKE_TAINT_EFFECT = {
     TaintEffect.NO_EXECUTE: "NO_EXECUTE",
 }
 """The config speaks Kubernetes; the GKE API spells effects in upper snake case."""
+POOL_LABEL = "mlops-platform/pool"
+"""Every node carries its pool's name under this label; the platform prefers `system` for its controllers."""
+SYSTEM_POOL = "system"
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class GkeNodePools(pulumi.ComponentResource):
         pools = args.pools
         # One node per zone to start with, so the controllers have somewhere to run; the autoscaler then keeps
         # the pool between its total minimum and maximum.
-        self.system = self._pool(f"{name}-system", "system", pools.system, initial_per_zone=1)
+        self.system = self._pool(f"{name}-system", SYSTEM_POOL, pools.system, initial_per_zone=1)
         self.cpu_spot = self._pool(f"{name}-cpu-spot", "cpu-spot", pools.cpu_spot)
         self.gpu_spot = self._pool(f"{name}-gpu-spot", "gpu-spot", pools.gpu_spot, gpu=pools.gpu_spot)
         self.register_outputs({"pools": [self.system.name, self.cpu_spot.name, self.gpu_spot.name]})
@@ -90,13 +93,13 @@ class GkeNodePools(pulumi.ComponentResource):
                 "spot": pool.spot,
                 "service_account": args.node_service_account,
                 "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
-                "labels": {**pool.labels, "mlops-platform/pool": pool_name},
+                "labels": {**pool.labels, POOL_LABEL: pool_name},
                 "taints": [
                     {"key": taint.key, "value": taint.value, "effect": GKE_TAINT_EFFECT[taint.effect]}
                     for taint in pool.taints
                 ],
                 "guest_accelerators": list(accelerators),
-                "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+                "shielded_instance_config": SHIELDED,
                 # Pods see the GKE metadata server (Workload Identity), never the node's own credentials.
                 "workload_metadata_config": {"mode": "GKE_METADATA"},
                 "resource_labels": dict(args.labels or {}),

@@ -16,6 +16,10 @@ from config.gcp import MaintenanceWindow, NodeAutoProvisioning
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 """Access is decided by IAM on the node service account; the legacy scope list stays wide open on purpose."""
+SHIELDED: gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgsDict = {
+    "enable_secure_boot": True,
+    "enable_integrity_monitoring": True,
+}
 # Any past Saturday anchors the weekly recurrence; only its time of day matters.
 WINDOW_ANCHOR = datetime(2026, 1, 3)
 
@@ -64,13 +68,14 @@ def autoscaling(args: GkeClusterArgs) -> gcp.container.ClusterClusterAutoscaling
     nap = args.autoprovisioning
     if not nap.enabled:
         return {"enabled": False, "autoscaling_profile": "OPTIMIZE_UTILIZATION"}
+    maxima = {"cpu": nap.max_cpu, "memory": nap.max_memory_gb} | {
+        str(gpu): count for gpu, count in nap.gpu_limits.items()
+    }
     return {
         "enabled": True,
         "autoscaling_profile": "OPTIMIZE_UTILIZATION",
         "resource_limits": [
-            {"resource_type": "cpu", "minimum": 0, "maximum": nap.max_cpu},
-            {"resource_type": "memory", "minimum": 0, "maximum": nap.max_memory_gb},
-            *({"resource_type": gpu, "minimum": 0, "maximum": count} for gpu, count in nap.gpu_limits.items()),
+            {"resource_type": resource, "minimum": 0, "maximum": maximum} for resource, maximum in maxima.items()
         ],
         "auto_provisioning_locations": list(args.zones) or None,
         "auto_provisioning_defaults": {
@@ -79,7 +84,7 @@ def autoscaling(args: GkeClusterArgs) -> gcp.container.ClusterClusterAutoscaling
             "disk_size": args.autoprovisioning_disk_gb,
             "disk_type": "pd-balanced",
             "image_type": "COS_CONTAINERD",
-            "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+            "shielded_instance_config": SHIELDED,
             "management": {"auto_repair": True, "auto_upgrade": True},
         },
     }

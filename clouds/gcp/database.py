@@ -16,6 +16,7 @@ from config.model import Database as DatabaseSettings
 POSTGRES_PORT = 5432
 # Enterprise keeps at most 7 days of transaction logs for point-in-time recovery, Enterprise Plus 35.
 MAX_LOG_RETENTION_DAYS = {"ENTERPRISE": 7, "ENTERPRISE_PLUS": 35}
+FINAL_BACKUP_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class CloudSqlPostgresArgs:
     maintenance_hour: int
     naming: Callable[[str], str]
     protect: bool
+    final_backup: bool
+    """Take a last backup when the instance is deleted (outside dev)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """The SQL Admin API and the private services connection: the private IP is allocated from its range."""
     labels: Mapping[str, str] | None = None
@@ -85,6 +88,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                     "hour": args.maintenance_hour,
                     "update_track": "stable",
                 },
+                "final_backup_config": {"enabled": True, "retention_days": FINAL_BACKUP_DAYS}
+                if args.final_backup
+                else None,
                 "insights_config": {"query_insights_enabled": True},
                 "user_labels": dict(args.labels or {}),
             },

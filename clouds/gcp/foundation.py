@@ -13,15 +13,18 @@ from clouds.contract import (
     Autoscaling,
     Ingress,
     KedaSource,
+    LinkLocalEndpoint,
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
+    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workloads,
     team_artifact_prefix,
+    toleration,
 )
-from clouds.gcp.capacity import GkeNodePools, GkeNodePoolsArgs
+from clouds.gcp.capacity import POOL_LABEL, SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
 from clouds.gcp.cluster import GkeCluster, GkeClusterArgs
 from clouds.gcp.database import CloudSqlPostgres, CloudSqlPostgresArgs
 from clouds.gcp.identity import (
@@ -36,7 +39,7 @@ from clouds.gcp.identity import (
 from clouds.gcp.naming import BUCKET_NAME_LIMIT, bounded
 from clouds.gcp.network import PODS_RANGE, SERVICES_RANGE, Network, NetworkArgs
 from clouds.gcp.registry import ImageRegistry, ImageRegistryArgs
-from clouds.gcp.secrets import EncryptionKeys, EncryptionKeysArgs, PlatformSecrets, PlatformSecretsArgs
+from clouds.gcp.secrets import EncryptionKeys, EncryptionKeysArgs, SecretManagerSecrets, SecretManagerSecretsArgs
 from clouds.gcp.services import Api, ProjectServices, ProjectServicesArgs
 from clouds.gcp.storage import ArtifactBucket, ArtifactBucketArgs
 from config import StackConfig
@@ -47,6 +50,9 @@ GKE_SECRETS_KEY = "gke-secrets"
 ARTIFACTS_KEY = "artifacts"
 DATABASE_PASSWORD = "database-password"
 RRULE_DAY_NUMBER = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
+METADATA_SERVER = (LinkLocalEndpoint("169.254.169.254/32", 80), LinkLocalEndpoint("169.254.169.252/32", 988))
+"""Pods get Workload Identity tokens from the GKE metadata server: 169.254.169.254:80 as pods address it, and
+169.254.169.252:988 where gke-metadata-server listens (what policy sees after DNAT on some dataplanes)."""
 DEFAULT_STORAGE_CLASS = "standard-rwo"
 """GKE's balanced persistent disk class through the Compute Engine PD CSI driver."""
 
@@ -130,7 +136,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 settings=config.network,
                 private_services_cidr=settings.private_services_cidr,
                 naming=named,
-                depends_on=services.needs(Api.COMPUTE, Api.SERVICE_NETWORKING),
+                depends_on=services.needs(Api.COMPUTE, Api.SERVICE_NETWORKING, Api.LOGGING),
             ),
             in_gcp,
         )
@@ -214,6 +220,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 maintenance_hour=int(window.start_time.split(":")[0]),
                 naming=named,
                 protect=config.protect,
+                final_backup=not config.is_dev,
                 depends_on=[*services.needs(Api.SQL_ADMIN), network.private_services],
                 labels=labels,
             ),
@@ -233,9 +240,9 @@ class GcpFoundation(pulumi.ComponentResource):
             ),
             in_gcp,
         )
-        secrets = PlatformSecrets(
+        secrets = SecretManagerSecrets(
             "secrets",
-            PlatformSecretsArgs(
+            SecretManagerSecretsArgs(
                 project=project,
                 provided={DATABASE_PASSWORD: postgres.password},
                 naming=named,
@@ -291,6 +298,11 @@ class GcpFoundation(pulumi.ComponentResource):
             default_storage_class=DEFAULT_STORAGE_CLASS,
             registry_url=registry.url,
             cluster_ready=[pools.system],
+            identity_endpoints=METADATA_SERVER,
+            platform_placement=PodPlacement(
+                tolerations=[toleration(taint) for taint in config.node_pools.system.taints],
+                preferred_node_labels={POOL_LABEL: SYSTEM_POOL},
+            ),
         )
         self.stack_outputs = {
             "gcpProject": project,

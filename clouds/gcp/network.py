@@ -16,6 +16,7 @@ PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
 # Google's load-balancer health checkers; Gateway/Service load balancers probe nodes from these.
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+MAX_LOG_RETENTION_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class NetworkArgs:
     naming: Callable[[str], str]
     """Purpose -> stable cloud name (`StackConfig.resource_name`)."""
     depends_on: Sequence[pulumi.Resource] = ()
-    """The compute and service networking APIs."""
+    """The compute, service networking and logging APIs."""
 
 
 class Network(pulumi.ComponentResource):
@@ -68,6 +69,26 @@ class Network(pulumi.ComponentResource):
                 "flow_sampling": 0.5,
                 "metadata": "INCLUDE_ALL_METADATA",
             },
+            opts=child,
+        )
+
+        # Flow logs land in Cloud Logging; a dedicated log bucket keeps them for the configured retention.
+        flow_logs = gcp.logging.ProjectBucketConfig(
+            f"{name}-flow-logs",
+            project=args.project,
+            location=args.region,
+            bucket_id=named("flow-logs"),
+            retention_days=min(settings.flow_log_retention_days, MAX_LOG_RETENTION_DAYS),
+            opts=child,
+        )
+        gcp.logging.ProjectSink(
+            f"{name}-flow-logs",
+            project=args.project,
+            name=named("flow-logs"),
+            destination=pulumi.Output.concat("logging.googleapis.com/", flow_logs.id),
+            filter=(
+                f'log_id("compute.googleapis.com/vpc_flows") AND resource.labels.subnetwork_name="{named("nodes")}"'
+            ),
             opts=child,
         )
 
@@ -122,8 +143,6 @@ class Network(pulumi.ComponentResource):
             network=self.network.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[services_range.name],
-            # Cloud SQL instances keep the peering busy for days after deletion; abandoning it lets the VPC go.
-            deletion_policy="ABANDON",
             opts=child,
         )
         self.register_outputs({"network": self.network.self_link, "subnet": self.subnet.self_link})

@@ -9,6 +9,8 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
+from clouds.contract import PlatformSecrets
+
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
@@ -65,12 +67,8 @@ class EncryptionKeys(pulumi.ComponentResource):
         self.register_outputs({purpose: key.id for purpose, key in self.keys.items()})
 
 
-GENERATED_SECRETS = ("grafana-admin-password", "argocd-admin-password")
-"""Credentials the platform generates here; the database password comes from the database component."""
-
-
 @dataclass(frozen=True)
-class PlatformSecretsArgs:
+class SecretManagerSecretsArgs:
     project: str
     provided: Mapping[str, pulumi.Output[str]]
     """Logical name -> value of secrets created elsewhere (e.g. the database password)."""
@@ -79,18 +77,19 @@ class PlatformSecretsArgs:
     labels: Mapping[str, str] | None = None
 
 
-class PlatformSecrets(pulumi.ComponentResource):
+class SecretManagerSecrets(pulumi.ComponentResource):
     """One Secret Manager secret per platform credential; External Secrets copies them into the cluster."""
 
     secret_keys: dict[str, pulumi.Output[str]]
     """Logical name -> Secret Manager secret ID (what an ExternalSecret's `remoteRef.key` names)."""
     secrets: list[gcp.secretmanager.Secret]
 
-    def __init__(self, name: str, args: PlatformSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:gcp:PlatformSecrets", name, None, opts)
+    def __init__(self, name: str, args: SecretManagerSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:gcp:SecretManagerSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         values: dict[str, pulumi.Output[str]] = {k: pulumi.Output.secret(v) for k, v in args.provided.items()}
-        for logical in GENERATED_SECRETS:
+        # The platform's own credentials are generated here; the database password comes from the database.
+        for logical in PlatformSecrets.all():
             password = random.RandomPassword(f"{name}-{logical}", length=32, special=False, opts=child)
             values[logical] = pulumi.Output.secret(password.result)
 

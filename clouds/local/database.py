@@ -20,6 +20,8 @@ from k8s_platform.namespace import namespace
 
 DATABASE_NAMESPACE = "database"
 CLUSTER_NAME = "mlops-postgres"
+OPERATOR_PORTS = (5432, 8000)
+"""The CloudNativePG operator reaches each instance on Postgres and on its status endpoint."""
 
 
 @dataclass(frozen=True)

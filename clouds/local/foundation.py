@@ -9,6 +9,8 @@ import pulumi_kubernetes as k8s
 
 from clouds.contract import (
     Autoscaling,
+    Flow,
+    InClusterServices,
     Ingress,
     KedaSource,
     LoadBalancerProvisioner,
@@ -16,13 +18,29 @@ from clouds.contract import (
     PlatformContract,
     SecretStore,
     SecretStoreKind,
+    Workloads,
 )
-from clouds.local.database import Postgres, PostgresArgs
-from clouds.local.storage import ObjectStore, ObjectStoreArgs
+from clouds.local.database import DATABASE_NAMESPACE, OPERATOR_PORTS, Postgres, PostgresArgs
+from clouds.local.storage import S3_PORT, ObjectStore, ObjectStoreArgs
 from config import StackConfig
 from config.local import LocalSettings
+from k8s_platform.catalog import CLOUDNATIVE_PG, SEAWEEDFS
 
 ARTIFACT_BUCKET = "mlflow-artifacts"
+OBJECT_STORE_CLIENTS = (Workloads.MLFLOW, Workloads.ARGO_WORKFLOWS, Workloads.KSERVE_INFERENCE)
+"""Workloads that read or write artifacts; on a cloud they reach the store over HTTPS, here it is a pod."""
+
+
+def in_cluster_services(database_port: int) -> InClusterServices:
+    """The local stand-ins for managed services, and exactly who may reach them."""
+    return InClusterServices(
+        namespaces=[SEAWEEDFS.namespace, CLOUDNATIVE_PG.namespace, DATABASE_NAMESPACE],
+        flows=[
+            Flow(Workloads.MLFLOW.namespace, DATABASE_NAMESPACE, (database_port,)),
+            Flow(CLOUDNATIVE_PG.namespace, DATABASE_NAMESPACE, OPERATOR_PORTS),
+            *(Flow(w.namespace, SEAWEEDFS.namespace, (S3_PORT,)) for w in OBJECT_STORE_CLIENTS),
+        ],
+    )
 
 
 class LocalFoundation(pulumi.ComponentResource):
@@ -77,6 +95,7 @@ class LocalFoundation(pulumi.ComponentResource):
             ingress=Ingress(load_balancer=LoadBalancerProvisioner.NONE, service_type="NodePort"),
             secret_store=SecretStore(kind=SecretStoreKind.KUBERNETES, provider={}),
             default_storage_class=local.storage_class,
+            in_cluster_services=in_cluster_services(postgres.database.port),
         )
         self.stack_outputs = {
             "kubeContext": local.kubeconfig_context,

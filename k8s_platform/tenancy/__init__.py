@@ -1,4 +1,4 @@
-"""Multi-team tenancy and cluster hardening: teams, network isolation, admission, priorities, logs and cost.
+"""Multi-team tenancy and cluster hardening: teams, network isolation, admission, logs and cost.
 
 `Tenancy` is installed after the platform services (it needs their namespaces and, for admission, their
 images to already run): every namespace it is given is isolated by default-deny NetworkPolicies, every
@@ -12,24 +12,18 @@ from dataclasses import dataclass, field, replace
 
 import pulumi
 
-from clouds.contract import PlatformContract, Workloads
+from clouds.contract import Flow, PlatformContract, Workloads
 from config.model import Environment
 from config.operations import Operations
 from config.teams import Team
 from k8s_platform.catalog import KYVERNO, LOKI, OPENCOST
+from k8s_platform.placement import PlatformPods
 from k8s_platform.tenancy.admission import Admission, AdmissionArgs
-from k8s_platform.tenancy.network_policies import (
-    Flow,
-    LinkLocalEndpoint,
-    NetworkPolicies,
-    NetworkPoliciesArgs,
-    PlatformNamespaces,
-)
+from k8s_platform.tenancy.network_policies import NetworkPolicies, NetworkPoliciesArgs, PlatformNamespaces
 from k8s_platform.tenancy.observability import Logs, LogsArgs, OpenCost, OpenCostArgs
-from k8s_platform.tenancy.resilience import PriorityClasses
 from k8s_platform.tenancy.teams import TeamArgs, TeamRoles, TeamTenancy
 
-__all__ = ["Flow", "LinkLocalEndpoint", "PlatformNamespaces", "Tenancy", "TenancyArgs"]
+__all__ = ["PlatformNamespaces", "PlatformServices", "Prometheus", "Tenancy", "TenancyArgs"]
 
 
 @dataclass(frozen=True)
@@ -43,20 +37,29 @@ class Prometheus:
 
 
 @dataclass(frozen=True)
+class PlatformServices:
+    """What the platform layer (`MlopsPlatform.services`) tells Tenancy about what it installed."""
+
+    namespaces: PlatformNamespaces
+    """The namespaces the platform created and the flows its services need; Tenancy isolates each one."""
+    mlflow_tracking_uri: pulumi.Input[str]
+    """In-cluster MLflow URL written into each team's `mlflow` ConfigMap."""
+    pods: PlatformPods
+    """Placement and priority for Tenancy's own add-ons (Kyverno, Loki, Alloy, OpenCost)."""
+    priority_classes: pulumi.Resource
+    """The PriorityClasses, created by the platform before its own pods; Tenancy's pods wait for them too."""
+    prometheus: Prometheus = field(default_factory=Prometheus)
+
+
+@dataclass(frozen=True)
 class TenancyArgs:
     contract: PlatformContract
+    platform: PlatformServices
     teams: Sequence[Team]
     settings: Operations
     environment: Environment
-    namespaces: PlatformNamespaces
-    """The platform layer's namespaces; Tenancy adds its own (kyverno, logging, opencost) and the teams'."""
-    mlflow_tracking_uri: pulumi.Input[str]
-    """In-cluster MLflow URL written into each team's `mlflow` ConfigMap."""
     protect: bool
     """The stack's `protect`: team namespaces are protected unless the team is `forceRemove`d."""
-    identity_endpoints: Sequence[LinkLocalEndpoint] = ()
-    """Link-local identity endpoints pods must reach (see network_policies.EKS_POD_IDENTITY_AGENT)."""
-    prometheus: Prometheus = field(default_factory=Prometheus)
 
 
 class Tenancy(pulumi.ComponentResource):
@@ -64,25 +67,24 @@ class Tenancy(pulumi.ComponentResource):
     """Team name -> its namespace."""
 
     def __init__(self, name: str, args: TenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        contract = args.contract
+        contract, platform = args.contract, args.platform
         opts = pulumi.ResourceOptions.merge(
             pulumi.ResourceOptions(providers=[contract.kubernetes_provider], depends_on=list(contract.cluster_ready)),
             opts,
         )
         super().__init__("mlops:platform:Tenancy", name, None, opts)
         settings = args.settings
-        high_availability = args.environment != Environment.DEV
-        child = pulumi.ResourceOptions(parent=self)
+        priorities = platform.priority_classes
+        after_priorities = pulumi.ResourceOptions(parent=self, depends_on=[priorities])
 
-        priorities = PriorityClasses("priority-classes", child)
-        roles = TeamRoles("team-roles", child)
+        roles = TeamRoles("team-roles", pulumi.ResourceOptions(parent=self))
         teams = {
             team.name: TeamTenancy(
                 f"team-{team.name}",
                 TeamArgs(
                     team=team,
                     identity=contract.identity_for(Workloads.team(team.name)),
-                    mlflow_tracking_uri=args.mlflow_tracking_uri,
+                    mlflow_tracking_uri=platform.mlflow_tracking_uri,
                     protect=args.protect,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[priorities, roles]),
@@ -105,52 +107,52 @@ class Tenancy(pulumi.ComponentResource):
                     AdmissionArgs(
                         failure_action=settings.admission.failure_action(args.environment),
                         allowed_registries=registries,
-                        high_availability=high_availability,
+                        pods=platform.pods,
                     ),
-                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
+                    after_priorities,
                 )
             )
             own_namespaces.append(KYVERNO.namespace)
         if settings.loki.enabled:
             add_ons.append(
-                Logs(
-                    "logs",
-                    LogsArgs(settings.loki, contract.default_storage_class, high_availability),
-                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
-                )
+                Logs("logs", LogsArgs(settings.loki, contract.default_storage_class, platform.pods), after_priorities)
             )
             own_namespaces.append(LOKI.namespace)
         if settings.opencost.enabled:
-            monitoring = args.namespaces.monitoring
+            monitoring, prometheus = platform.namespaces.monitoring, platform.prometheus
             add_ons.append(
                 OpenCost(
                     "opencost",
                     OpenCostArgs(
                         cluster_name=contract.cluster_name,
-                        prometheus_service=args.prometheus.service,
+                        prometheus_service=prometheus.service,
                         prometheus_namespace=monitoring,
-                        prometheus_port=args.prometheus.port,
-                        service_monitor=args.prometheus.operator_crds,
+                        prometheus_port=prometheus.port,
+                        service_monitor=prometheus.operator_crds,
+                        pods=platform.pods,
                     ),
-                    pulumi.ResourceOptions(parent=self, depends_on=[priorities]),
+                    after_priorities,
                 )
             )
             own_namespaces.append(OPENCOST.namespace)
-            flows.append(Flow(OPENCOST.namespace, monitoring, (args.prometheus.port,)))
+            flows.append(Flow(OPENCOST.namespace, monitoring, (prometheus.port,)))
 
-        platform = replace(
-            args.namespaces,
-            names=list(dict.fromkeys([*args.namespaces.names, *own_namespaces])),
-            flows=[*args.namespaces.flows, *flows],
+        # The foundation's in-cluster services (local: Postgres, the S3 store) are isolated like the platform's.
+        foundation = contract.in_cluster_services
+        namespaces = platform.namespaces
+        isolated = replace(
+            namespaces,
+            names=list(dict.fromkeys([*namespaces.names, *foundation.namespaces, *own_namespaces])),
+            flows=[*namespaces.flows, *foundation.flows, *flows],
         )
         NetworkPolicies(
             "network-policies",
             NetworkPoliciesArgs(
-                platform=platform,
+                platform=isolated,
                 team_namespaces=[Workloads.team(team_name).namespace for team_name in teams],
                 database_port=contract.database.port,
                 object_store_endpoint=contract.artifact_store.endpoint_url,
-                identity_endpoints=args.identity_endpoints,
+                identity_endpoints=contract.identity_endpoints,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[*teams.values(), *add_ons]),
         )

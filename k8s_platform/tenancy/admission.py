@@ -22,7 +22,7 @@ from config.operations import AdmissionMode
 from k8s_platform.catalog import KYVERNO
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
-from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL
+from k8s_platform.placement import PlatformPods
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
 PLATFORM_INJECTED_IMAGES = ("quay.io/argoproj/*", "kserve/*", "docker.io/kserve/*")
@@ -44,8 +44,9 @@ class AdmissionArgs:
     failure_action: AdmissionMode
     allowed_registries: Sequence[pulumi.Input[str]]
     """Registry prefixes team images may come from: the contract's registry plus configured ones."""
-    high_availability: bool
-    """Three admission replicas (with the chart's PDB and anti-affinity) instead of one."""
+    pods: PlatformPods
+    """Placement and priority; in high availability three admission replicas (with the chart's PDB and
+    anti-affinity) instead of one."""
 
 
 def _containers(pattern: dict[str, Any]) -> dict[str, Any]:
@@ -206,13 +207,16 @@ class Admission(pulumi.ComponentResource):
     def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:platform:Admission", name, None, opts)
         ns = namespace(KYVERNO.namespace, pulumi.ResourceOptions(parent=self))
-        controller = {"replicas": 3 if args.high_availability else 1, "priorityClassName": PLATFORM_CRITICAL}
-        helpers = {"replicas": 2 if args.high_availability else 1, "priorityClassName": PLATFORM_CRITICAL}
+        pods = args.pods
+        placed = {"priorityClassName": pods.priority_class, "nodeAffinity": pods.node_affinity()}
+        controller = {"replicas": 3 if pods.high_availability else 1, **placed}
+        helpers = {"replicas": pods.replicas(), **placed}
         release = helm_release(
             "kyverno",
             KYVERNO,
             {
                 # The chart adds a PDB and spreads replicas across nodes whenever replicas > 1.
+                "global": {"tolerations": pods.tolerations()},
                 "admissionController": controller,
                 "backgroundController": helpers,
                 "cleanupController": helpers,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import Workloads
+from clouds.contract import Flow, LinkLocalEndpoint, Workloads
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
 METADATA_ENDPOINT = "169.254.169.254/32"
@@ -32,32 +32,6 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 
 Spec = Any
 """A NetworkPolicySpec as plain data (snake_case keys, as the SDK accepts)."""
-
-
-@dataclass(frozen=True)
-class LinkLocalEndpoint:
-    """A node-local address pods must reach to obtain their cloud identity."""
-
-    cidr: str
-    port: int
-    protocol: str = "TCP"
-
-
-EKS_POD_IDENTITY_AGENT = (LinkLocalEndpoint("169.254.170.23/32", 80),)
-"""EKS Pod Identity: the agent DaemonSet serves credentials on this address (not the metadata endpoint)."""
-GKE_METADATA_SERVER = (LinkLocalEndpoint(METADATA_ENDPOINT, 80), LinkLocalEndpoint("169.254.169.252/32", 988))
-"""GKE Workload Identity: the GKE metadata server intercepts the metadata address and serves only the pod's
-own Kubernetes service account's identity, never the node's; pods must reach it for any Google API call."""
-
-
-@dataclass(frozen=True)
-class Flow:
-    """One extra allowed connection between two namespaces, opened on both sides (egress and ingress)."""
-
-    source: str
-    destination: str
-    ports: Sequence[int] = ()
-    """Destination pod ports; empty means any port."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +66,7 @@ class NetworkPoliciesArgs:
     object_store_endpoint: pulumi.Input[str] | None = None
     """S3-compatible in-cluster store (local): its port is opened for MLflow too; cloud stores are HTTPS."""
     identity_endpoints: Sequence[LinkLocalEndpoint] = ()
-    """Link-local endpoints workloads need for their cloud identity: `EKS_POD_IDENTITY_AGENT` (AWS Pod
-    Identity), `GKE_METADATA_SERVER` (GKE), none for IRSA, Azure workload identity and local."""
+    """Link-local endpoints workloads need for their cloud identity: the contract's `identity_endpoints`."""
 
 
 def _ports(ports: Sequence[Any], protocol: str = "TCP") -> list[dict[str, Any]]:

@@ -15,13 +15,15 @@ from config.operations import Loki as LokiSettings
 from k8s_platform.catalog import ALLOY, LOKI, OPENCOST
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
-from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL
+from k8s_platform.placement import PlatformPods
 
 LOKI_PORT = 3100
 LOKI_PUSH_URL = f"http://loki.{LOKI.namespace}.svc.cluster.local:{LOKI_PORT}/loki/api/v1/push"
 
 # Alloy tails pod logs through the API server (loki.source.kubernetes), so it needs no hostPath and no
 # privileged DaemonSet; clustering shares the pods among replicas.
+ALLOY_LABELS = {"app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "alloy"}
+"""The Alloy chart's selector labels for the release named `alloy`."""
 ALLOY_CONFIG = f"""
 discovery.kubernetes "pods" {{
   role = "pod"
@@ -63,7 +65,7 @@ loki.write "default" {{
 class LogsArgs:
     settings: LokiSettings
     storage_class: str
-    high_availability: bool
+    pods: PlatformPods
 
 
 class Logs(pulumi.ComponentResource):
@@ -98,7 +100,8 @@ class Logs(pulumi.ComponentResource):
                 },
                 "singleBinary": {
                     "replicas": 1,
-                    "priorityClassName": PLATFORM_CRITICAL,
+                    "priorityClassName": args.pods.priority_class,
+                    "tolerations": args.pods.tolerations(),
                     "persistence": {"size": f"{settings.storage_gb}Gi", "storageClass": args.storage_class},
                 },
                 "read": {"replicas": 0},
@@ -112,11 +115,17 @@ class Logs(pulumi.ComponentResource):
             },
             in_ns,
         )
+        replicas = args.pods.replicas()
         helm_release(
             "alloy",
             ALLOY,
             {
-                "controller": {"type": "deployment", "replicas": 2 if args.high_availability else 1},
+                "controller": {
+                    "type": "deployment",
+                    "replicas": replicas,
+                    "podDisruptionBudget": {"enabled": replicas > 1, "maxUnavailable": 1},
+                    **args.pods.pod_values(ALLOY_LABELS),
+                },
                 "alloy": {"configMap": {"content": ALLOY_CONFIG}, "clustering": {"enabled": True}},
             },
             pulumi.ResourceOptions(parent=self, depends_on=[loki]),
@@ -132,6 +141,7 @@ class OpenCostArgs:
     prometheus_port: int
     service_monitor: bool
     """Create a ServiceMonitor (needs the Prometheus Operator CRDs from the monitoring component)."""
+    pods: PlatformPods
 
 
 class OpenCost(pulumi.ComponentResource):
@@ -145,8 +155,10 @@ class OpenCost(pulumi.ComponentResource):
             "opencost",
             OPENCOST,
             {
-                "priorityClassName": PLATFORM_CRITICAL,
+                "priorityClassName": args.pods.priority_class,
                 "opencost": {
+                    "tolerations": args.pods.tolerations(),
+                    "affinity": args.pods.affinity(),
                     "exporter": {"defaultClusterId": args.cluster_name},
                     "prometheus": {
                         "internal": {

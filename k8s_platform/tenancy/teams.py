@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix
 from config.teams import Team
 from k8s_platform.namespace import namespace
-from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL
+from k8s_platform.priorities import PLATFORM_CRITICAL
 
 TENANT_LABEL = "mlops-platform/tenant"
 """`"true"` on every team namespace: network and admission policies select team namespaces by it."""

@@ -105,6 +105,11 @@ def _secret(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     }
 
 
+def _log_bucket(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    path = f"projects/{_project(args)}/locations/{args.inputs.get('location')}/buckets/{args.inputs['bucketId']}"
+    return {"__id": path, "name": path}
+
+
 def _repository(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     location, repository = args.inputs.get("location") or REGION, args.inputs["repositoryId"]
     path = f"projects/{_project(args)}/locations/{location}/repositories/{repository}"
@@ -124,6 +129,7 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
     "gcp:kms/cryptoKey:CryptoKey": _crypto_key,
     "gcp:secretmanager/secret:Secret": _secret,
     "gcp:artifactregistry/repository:Repository": _repository,
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
 }
 
 

@@ -19,6 +19,7 @@ from clouds.contract import (
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
+    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workload,
@@ -38,6 +39,11 @@ AKS_SPOT_TOLERATION = {
     "value": "spot",
     "effect": "NoSchedule",
 }
+AKS_SYSTEM_POOL = PodPlacement(
+    tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}],
+    preferred_node_labels={"kubernetes.azure.com/mode": "system"},
+)
+EKS_SYSTEM_POOL = PodPlacement(preferred_node_labels={"mlops-platform/pool": "system"})
 SSO_DNS = Dns(
     domain=DOMAIN,
     acme_email="platform@example.com",
@@ -130,6 +136,7 @@ def aws_karpenter_contract() -> PlatformContract:
         ),
         default_storage_class="gp3",
         cluster_ready=[system_nodes],
+        platform_placement=EKS_SYSTEM_POOL,
     )
 
 
@@ -162,6 +169,7 @@ def azure_contract() -> PlatformContract:
             provider={"azurekv": {"authType": "WorkloadIdentity", "vaultUrl": "https://mlops-dev.vault.azure.net"}},
         ),
         default_storage_class="managed-csi",
+        platform_placement=AKS_SYSTEM_POOL,
     )
 
 
@@ -202,9 +210,14 @@ FLAVOURS: dict[str, Callable[[], PlatformContract]] = {
 _runs: dict[tuple[str, str], StackRun] = {}
 
 
-def platform_run(flavour: str, dns: Dns = SSO_DNS, components: Components | None = None) -> StackRun:
+def platform_run(
+    flavour: str,
+    dns: Dns = SSO_DNS,
+    components: Components | None = None,
+    environment: Environment = Environment.DEV,
+) -> StackRun:
     """MlopsPlatform alone on a hand-made contract, under the shared mocks; cached per (flavour, settings)."""
-    key = (flavour, f"{dns!r}{components!r}")
+    key = (flavour, f"{dns!r}{components!r}{environment}")
     if key not in _runs:
 
         def program() -> None:
@@ -214,9 +227,10 @@ def platform_run(flavour: str, dns: Dns = SSO_DNS, components: Components | None
                     contract=FLAVOURS[flavour](),
                     components=components or Components(),
                     dns=dns,
-                    environment=Environment.DEV,
+                    environment=environment,
                 ),
             )
 
-        _runs[key] = run_program(program, stack=flavour)
+        stack = flavour if environment == Environment.DEV else f"{flavour}-{environment.value}"
+        _runs[key] = run_program(program, stack=stack)
     return _runs[key]

@@ -7,13 +7,22 @@ from pathlib import Path
 import pytest
 
 from config.model import Component, Components
-from k8s_platform.catalog import CLOUDNATIVE_PG, KSERVE, KSERVE_CRD, MLFLOW, PLATFORM_CHARTS, SEAWEEDFS, component_table
+from k8s_platform.catalog import (
+    CLOUDNATIVE_PG,
+    KSERVE,
+    KSERVE_CRD,
+    MLFLOW,
+    OPERATIONS_CHARTS,
+    PLATFORM_CHARTS,
+    SEAWEEDFS,
+    component_table,
+)
 from offline.harness import StackRun
 from tests.k8s_platform.contracts import FLAVOURS, platform_run
 from tests.k8s_platform.helpers import RELEASE, release
 
 CATALOG = {chart.chart: chart for charts in PLATFORM_CHARTS.values() for chart in charts} | {
-    c.chart: c for c in (SEAWEEDFS, CLOUDNATIVE_PG)
+    c.chart: c for c in (SEAWEEDFS, CLOUDNATIVE_PG, *OPERATIONS_CHARTS)
 }
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from clouds.contract import WORKFLOW_ARTIFACT_PREFIX
 from config.model import ArgoCd, Components, GitRepository
+from offline.harness import StackRun
 from tests.conftest import stack_run
-from tests.k8s_platform.contracts import platform_run
+from tests.k8s_platform.contracts import FLAVOURS, platform_run
 from tests.k8s_platform.helpers import custom_resources, values
 
 
@@ -46,7 +52,37 @@ def test_argo_workflows_requires_sso_or_a_client_token() -> None:
 
 def test_argo_workflows_keeps_artifacts_in_the_contracts_bucket() -> None:
     repository = values(platform_run("gcs-nap"), "argo-workflows")["artifactRepository"]
-    assert repository["gcs"] == {"bucket": "mlops-dev-artifacts"}
+    assert repository["gcs"]["bucket"] == "mlops-dev-artifacts"
+
+
+# Artifact repository block -> its key-format field (Argo 4 `keyFormat`, Azure `blobNameFormat`) and whether
+# the argo-workflows chart (1.0.18) renders that block through Helm's `tpl`.
+KEY_FORMAT_FIELDS = {"s3": ("keyFormat", False), "gcs": ("keyFormat", True), "azure": ("blobNameFormat", True)}
+HELM_STRING_LITERAL = re.compile(r'^\{\{ "([^"]*)" \}\}$')
+
+
+def _key_format_as_argo_sees_it(run: StackRun) -> str:
+    repository = values(run, "argo-workflows")["artifactRepository"]
+    (kind,) = [k for k in KEY_FORMAT_FIELDS if k in repository]
+    field, templated = KEY_FORMAT_FIELDS[kind]
+    raw = repository[kind][field]
+    if not templated:
+        return raw
+    # Through `tpl`, Argo's own {{workflow.name}} placeholders survive only inside a Go-template string literal.
+    literal = HELM_STRING_LITERAL.match(raw)
+    assert literal, raw
+    return literal.group(1)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_workflow_artifacts_land_under_the_prefix_the_pipeline_identity_may_write(flavour: str) -> None:
+    key = _key_format_as_argo_sees_it(platform_run(flavour))
+    assert key.startswith(f"{WORKFLOW_ARTIFACT_PREFIX}/")
+    assert "{{workflow.name}}" in key and "{{pod.name}}" in key
+
+
+def test_local_workflow_artifacts_land_under_the_workflow_prefix() -> None:
+    assert _key_format_as_argo_sees_it(stack_run("dev-local")).startswith(f"{WORKFLOW_ARTIFACT_PREFIX}/")
 
 
 def test_cluster_secret_store_uses_the_contracts_provider_block() -> None:

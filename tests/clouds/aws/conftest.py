@@ -116,6 +116,20 @@ def _run(key: str, program: Any, stack: str, overrides: dict[str, Any]) -> Stack
     return _runs[key]
 
 
+FRAUD_FORCE_REMOVED = {
+    "mlops-platform:teams": [
+        {"name": "fraud", "identityGroup": "arn:aws:iam::123456789012:role/ds-fraud", "forceRemove": True},
+        {"name": "search", "identityGroup": "arn:aws:iam::123456789012:role/ds-search"},
+    ]
+}
+
+
+@pytest.fixture
+def fraud_force_removed() -> StackRun:
+    """dev-aws with the fraud team marked `forceRemove`: the step before deleting its config entry."""
+    return _run("fraud-force-removed", _whole_program, "dev-aws-force-remove", FRAUD_FORCE_REMOVED)
+
+
 @pytest.fixture
 def prod() -> StackRun:
     """The whole dev-aws program with production settings."""

@@ -88,12 +88,16 @@ def test_gp3_is_the_encrypted_default_storage_class() -> None:
     assert storage_class.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
 
 
-def test_each_team_role_may_edit_only_its_own_namespace() -> None:
-    associations = {a.name: a.inputs for a in dev().of_type(ACCESS_POLICY)}
-    fraud = associations["cluster-team-fraud"]
-    assert fraud["principalArn"] == "arn:aws:iam::123456789012:role/ds-fraud"
-    assert fraud["policyArn"].endswith("/AmazonEKSEditPolicy")
-    assert fraud["accessScope"] == {"type": "namespace", "namespaces": ["team-fraud"]}
+def test_each_team_role_joins_its_teams_kubernetes_group_and_nothing_more() -> None:
+    entry = dev().one("aws:eks/accessEntry:AccessEntry", "cluster-team-fraud").inputs
+    assert entry["principalArn"] == "arn:aws:iam::123456789012:role/ds-fraud"
+    assert entry["kubernetesGroups"] == ["mlops-team-fraud"]
+
+
+def test_no_eks_access_policy_is_attached_to_a_team_role() -> None:
+    # EKS's edit policy would let a team rewrite its own NetworkPolicies; the team's RoleBinding is the grant.
+    principals = {a.inputs["principalArn"] for a in dev().of_type(ACCESS_POLICY)}
+    assert not any(p.endswith(("/ds-fraud", "/ds-search")) for p in principals)
 
 
 def test_configured_admin_roles_get_cluster_admin(prod: StackRun) -> None:

@@ -104,3 +104,12 @@ def test_every_stateful_resource_is_protected_from_destroy() -> None:
     found = [r for r in dev().resources if r.type in stateful]
     assert len(found) == 7  # bucket, database, registry, four keys
     assert [r.name for r in found if not r.protect] == []
+
+
+def test_platform_controllers_prefer_the_on_demand_system_node_group() -> None:
+    run = dev()
+    labels = run.one("aws:eks/nodeGroup:NodeGroup").inputs["labels"]
+    affinity = run.one("kubernetes:helm.sh/v3:Release", "mlflow").inputs["values"]["affinity"]["nodeAffinity"]
+    (preference,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+    (expression,) = preference["preference"]["matchExpressions"]
+    assert labels[expression["key"]] == expression["values"][0] == "system"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 from clouds.contract import Workloads
+from offline.harness import StackRun
 from tests.clouds.aws.conftest import as_list, dev, role_policy, statements
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 BUCKET_ARN = "arn:aws:s3:::mlops-dev-artifacts-123456789012-eu-west-1"
@@ -88,3 +91,29 @@ def test_no_workload_role_can_touch_the_whole_bucket() -> None:
 
 def test_argo_workflows_writes_only_its_workflow_prefix_and_the_mlflow_prefix() -> None:
     assert _object_resources("argo-workflows") == [f"{BUCKET_ARN}/workflows/*", f"{BUCKET_ARN}/mlflow/*"]
+
+
+def test_team_roles_are_protected_like_their_namespaces() -> None:
+    run = dev()
+    for team in ("fraud", "search"):
+        assert run.one("aws:iam/role:Role", f"identity-team-{team}").protect, team
+        assert run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", f"identity-team-{team}").protect
+
+
+def test_a_force_removed_teams_role_is_no_longer_protected(fraud_force_removed: StackRun) -> None:
+    assert not fraud_force_removed.one("aws:iam/role:Role", "identity-team-fraud").protect
+    assert fraud_force_removed.one("aws:iam/role:Role", "identity-team-search").protect
+
+
+def test_platform_roles_are_not_protected() -> None:
+    assert not dev().one("aws:iam/role:Role", "identity-mlflow").protect
+
+
+def test_every_namespace_may_reach_the_pod_identity_agent_and_not_the_metadata_endpoint() -> None:
+    run = dev()
+    policies = [p for p in run.of_type(NETWORK_POLICY) if p.get("metadata.name") == "allow-workload-identity"]
+    assert {p.get("metadata.namespace") for p in policies} >= {"team-fraud", "mlflow", "argo"}
+    for policy in policies:
+        (rule,) = policy.get("spec.egress")
+        assert rule["to"] == [{"ipBlock": {"cidr": "169.254.170.23/32"}}]
+        assert rule["ports"] == [{"protocol": "TCP", "port": 80}]

@@ -124,3 +124,21 @@ def test_globally_unique_names_fit_azure_limits(prefix: str, purpose: str, limit
     assert len(name) <= limit
     assert "--" not in name and name[0].isalpha()
     assert name == global_name(config, purpose, limit, separator)
+
+
+def test_platform_controllers_tolerate_and_prefer_the_tainted_system_pool(contract: PlatformContract) -> None:
+    placement = contract.platform_placement
+    assert {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"} in placement.tolerations
+    assert placement.preferred_node_labels == {"kubernetes.azure.com/mode": "system"}
+
+
+def test_system_pool_carries_the_taint_the_platform_tolerates(azure: StackRun) -> None:
+    (cluster,) = azure.of_type("azure-native:containerservice:ManagedCluster")
+    (system,) = [p for p in cluster.inputs["agentPoolProfiles"] if p["mode"] == "System"]
+    assert "CriticalAddonsOnly=true:NoSchedule" in system["nodeTaints"]
+
+
+def test_azure_workload_identity_needs_no_link_local_endpoint(contract: PlatformContract, azure: StackRun) -> None:
+    assert contract.identity_endpoints == ()
+    policies = azure.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert policies and not [p for p in policies if p.get("metadata.name") == "allow-workload-identity"]

@@ -65,3 +65,13 @@ def test_role_assignment_names_are_the_same_on_every_run(azure: StackRun) -> Non
     second = {r.name: r.inputs["roleAssignmentName"] for r in again.of_type(ROLE_ASSIGNMENT)}
     assert first == second
     assert len(set(first.values())) == len(first)
+
+
+def test_team_identities_are_protected_like_their_namespaces(azure: StackRun) -> None:
+    for team in ("vision", "nlp"):
+        assert azure.one("azure-native:managedidentity:UserAssignedIdentity", f"team-{team}").protect, team
+        assert azure.one("azure-native:managedidentity:FederatedIdentityCredential", f"team-{team}-federation").protect
+
+
+def test_platform_identities_are_not_protected(azure: StackRun) -> None:
+    assert not azure.one("azure-native:managedidentity:UserAssignedIdentity", "mlflow").protect

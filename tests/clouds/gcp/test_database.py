@@ -64,3 +64,7 @@ def test_database_password_never_appears_in_plain_outputs() -> None:
     password = fake_password("postgres-password")
     plain = {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
     assert password not in repr(plain)
+
+
+def test_dev_database_is_deleted_without_a_final_backup() -> None:
+    assert "finalBackupConfig" not in instance().inputs["settings"]

@@ -64,3 +64,12 @@ def test_cloud_sql_peering_uses_the_reserved_private_services_range() -> None:
     )
     connection = run.one("gcp:servicenetworking/connection:Connection")
     assert connection.inputs["reservedPeeringRanges"] == [address.inputs["name"]]
+
+
+def test_flow_logs_are_kept_for_the_configured_retention() -> None:
+    run = gcp()
+    bucket = run.one("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+    assert bucket.inputs["retentionDays"] == 30
+    sink = run.one("gcp:logging/projectSink:ProjectSink")
+    assert sink.inputs["destination"] == f"logging.googleapis.com/{bucket.outputs['name']}"
+    assert 'log_id("compute.googleapis.com/vpc_flows")' in sink.inputs["filter"]

@@ -36,6 +36,7 @@ def test_apis_stay_enabled_when_the_stack_is_destroyed() -> None:
         ("gcp:kms/keyRing:KeyRing", "cloudkms.googleapis.com"),
         ("gcp:secretmanager/secret:Secret", "secretmanager.googleapis.com"),
         ("gcp:serviceaccount/account:Account", "iam.googleapis.com"),
+        ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "logging.googleapis.com"),
     ],
 )
 def test_resources_wait_for_the_api_they_call(resource_type: str, service: str) -> None:

@@ -11,6 +11,7 @@ from functools import cache
 import pulumi
 import pulumi_kubernetes as k8s
 
+from clouds.aws.identity import POD_IDENTITY_AGENT
 from clouds.contract import (
     ArtifactStore,
     ArtifactStoreKind,
@@ -21,6 +22,7 @@ from clouds.contract import (
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
+    PodPlacement,
     SecretStore,
     SecretStoreKind,
     WorkloadIdentity,
@@ -29,8 +31,9 @@ from clouds.contract import (
 from config.model import Environment
 from config.operations import Admission, AdmissionMode, Loki, OpenCost, Operations
 from config.teams import Team, TeamQuota
-from k8s_platform.tenancy import PlatformNamespaces, Tenancy, TenancyArgs
-from k8s_platform.tenancy.network_policies import EKS_POD_IDENTITY_AGENT
+from k8s_platform.placement import PlatformPods
+from k8s_platform.priorities import PriorityClasses
+from k8s_platform.tenancy import PlatformNamespaces, PlatformServices, Tenancy, TenancyArgs
 from offline.harness import StackRun, run_program
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
@@ -82,21 +85,34 @@ def _contract() -> PlatformContract:
         secret_store=SecretStore(kind=SecretStoreKind.KUBERNETES, provider={}),
         default_storage_class="gp3",
         registry_url=REGISTRY,
+        identity_endpoints=[POD_IDENTITY_AGENT],
     )
 
 
+SYSTEM_POOL = PodPlacement(
+    tolerations=[{"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}],
+    preferred_node_labels={"mlops-platform/pool": "system"},
+)
+
+
 def _program(environment: Environment, operations: Operations) -> None:
+    contract = _contract()
+    # The platform layer creates the PriorityClasses; here they stand alone, as MlopsPlatform would create them.
+    priorities = PriorityClasses("priority-classes", pulumi.ResourceOptions(provider=contract.kubernetes_provider))
     Tenancy(
         "tenancy",
         TenancyArgs(
-            contract=_contract(),
+            contract=contract,
+            platform=PlatformServices(
+                namespaces=PLATFORM_NAMESPACES,
+                mlflow_tracking_uri="http://mlflow.mlflow.svc.cluster.local:5000",
+                pods=PlatformPods(SYSTEM_POOL, high_availability=environment != Environment.DEV),
+                priority_classes=priorities,
+            ),
             teams=TEAMS,
             settings=operations,
             environment=environment,
-            namespaces=PLATFORM_NAMESPACES,
-            mlflow_tracking_uri="http://mlflow.mlflow.svc.cluster.local:5000",
             protect=True,
-            identity_endpoints=EKS_POD_IDENTITY_AGENT,
         ),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL, TEAM_BATCH, TEAM_SERVING
+from k8s_platform.priorities import PLATFORM_CRITICAL, TEAM_BATCH, TEAM_SERVING
 from tests.k8s_platform.tenancy.scenarios import dev_run
 
 PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"

@@ -9,6 +9,7 @@ import pytest
 from clouds.contract import Workloads
 from config import PROJECT, StackConfig, parse_stack_config
 from offline.harness import StackRun, stack_file_config
+from tests.conftest import stack_run
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -59,3 +60,43 @@ def test_no_team_gets_a_cluster_role_binding(any_stack: StackRun):
     team_groups = {t.identity_group for t in _config(run).teams}
     for binding in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"):
         assert not {s["name"] for s in binding.get("subjects", [])} & team_groups, binding.name
+
+
+def test_policies_exist_only_for_namespaces_the_stack_creates(any_stack: StackRun):
+    run = _wired(any_stack)
+    namespaces = {ns.get("metadata.name") for ns in run.of_type("kubernetes:core/v1:Namespace")}
+    assert {p.get("metadata.namespace") for p in run.of_type(POLICY)} <= namespaces
+
+
+def test_local_database_and_object_store_accept_only_their_clients():
+    run = _wired(stack_run("dev-local"))
+    ingress = {
+        (p.get("metadata.namespace"), p.get("metadata.name")): p.get("spec.ingress.0.ports")
+        for p in run.of_type(POLICY)
+        if p.get("metadata.namespace") in ("database", "object-store")
+        and p.get("metadata.name").startswith("allow-from-")
+    }
+    assert ingress[("database", "allow-from-mlflow")] == [{"protocol": "TCP", "port": 5432}]
+    assert {name for ns, name in ingress if ns == "object-store"} == {
+        "allow-from-mlflow",
+        "allow-from-argo",
+        "allow-from-models",
+        "allow-from-monitoring",
+    }
+    assert ("database", "allow-from-argo") not in ingress
+
+
+def test_pipelines_may_reach_mlflow():
+    run = _wired(stack_run("dev-local"))
+    egress = [
+        p
+        for p in run.of_type(POLICY)
+        if (p.get("metadata.namespace"), p.get("metadata.name")) == ("argo", "allow-to-mlflow")
+    ]
+    assert egress and egress[0].get("spec.egress.0.ports") == [{"protocol": "TCP", "port": 5000}]
+
+
+def test_azure_team_pods_learn_the_workload_identity_label_they_need():
+    run = _wired(stack_run("dev-azure"))
+    config_map = run.one("kubernetes:core/v1:ConfigMap", "team-vision-mlflow")
+    assert config_map.get("data.POD_LABELS") == "azure.workload.identity/use=true"

@@ -6,7 +6,7 @@ from collections import Counter
 
 from clouds.contract import Workloads
 from config.teams import Team
-from k8s_platform.tenancy.resilience import PLATFORM_CRITICAL
+from k8s_platform.priorities import PLATFORM_CRITICAL
 from k8s_platform.tenancy.teams import (
     AGGREGATE_TO_TEAM_MEMBER,
     EXPERIMENT_PREFIX_ANNOTATION,

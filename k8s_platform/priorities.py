@@ -1,6 +1,7 @@
 """Priority classes: when nodes are short (spot reclaimed, GPU pool at its limit) platform pods win.
 
-The platform's charts set `priorityClassName: mlops-platform-critical`; team pods use one of the team
+`MlopsPlatform` creates them before any of its pods (a pod naming a missing class is rejected), and its
+charts and Tenancy's add-ons set `priorityClassName: mlops-platform-critical`; team pods use one of the team
 classes (a ResourceQuota in every team namespace forbids the platform class there). Nothing is the global
 default, so a pod without a class keeps priority 0, below every class declared here except batch.
 """
