@@ -8,6 +8,7 @@ these namespace/service-account pairs, and the platform layer creates exactly th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from config.model import CpuSpotNodePool, GpuSpotNodePool, Taint
+from config.teams import Team
+
+NODE_POOL_LABEL = "mlops-platform/pool"
+"""Node label naming the pool a node belongs to (`system`, ...), where the foundation labels its pools."""
 
 
 @dataclass(frozen=True)
@@ -310,3 +315,16 @@ class PlatformContract:
     def identity_for(self, workload: Workload) -> WorkloadIdentity:
         """The workload's binding, or an empty one (no annotations, no labels) if the cloud gave it none."""
         return self.identities.get(workload.name, WorkloadIdentity(workload))
+
+
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+
+
+def team_kubernetes_group(team: Team) -> str:
+    """The RBAC group name the team's members carry.
+
+    Entra ID group object IDs (AKS), Google group e-mails (GKE) and plain groups (local) reach the API server
+    as group names unchanged. An IAM role cannot be an RBAC subject: on EKS the foundation's access entry for
+    the role must put its sessions in this group.
+    """
+    return f"mlops-team-{team.name}" if _IAM_ROLE_ARN.match(team.identity_group) else team.identity_group

@@ -36,3 +36,13 @@ class Team(Settings):
     """What the team's namespace may request in total."""
     force_remove: bool = False
     """Allow removing the team even though its namespace and artifacts still hold data."""
+
+
+def team_is_protected(team: Team, protect: bool) -> bool:
+    """Whether `pulumi up` refuses to delete the team's namespace (and, in the foundations, its identity).
+
+    Removing a team's config entry while it still holds data is refused: its resources stay protected
+    until `forceRemove: true` has been applied once (docs/teams.md). Foundations use the same rule for the
+    team's cloud identity, so both halves of a team go away together or not at all.
+    """
+    return protect and not team.force_remove

@@ -19,7 +19,7 @@ from clouds.aws.cluster import Cluster
 from clouds.aws.iam import Statement, allow, deny_insecure_transport, policy_document, service_role
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.network import DISCOVERY_TAG
-from clouds.contract import Workloads
+from clouds.contract import NODE_POOL_LABEL, Workloads
 from config.model import SystemNodePool, Taint, TaintEffect
 
 NODE_POLICIES = (
@@ -28,7 +28,7 @@ NODE_POLICIES = (
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
-SYSTEM_POOL_LABEL = {"mlops-platform/pool": "system"}
+SYSTEM_POOL_LABEL = {NODE_POOL_LABEL: "system"}
 
 # EKS managed node groups spell taint effects the way the EKS API does.
 EKS_TAINT_EFFECT = {

@@ -48,11 +48,12 @@ from clouds.contract import (
     WorkloadIdentity,
     Workloads,
     team_artifact_prefix,
+    team_kubernetes_group,
     toleration,
 )
 from config import ConfigError, Problem, StackConfig
 from config.aws import AwsSettings
-from k8s_platform.tenancy.teams import team_is_protected, team_kubernetes_group
+from config.teams import team_is_protected
 
 DATABASE_PASSWORD = "database-password"
 

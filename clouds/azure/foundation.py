@@ -44,7 +44,7 @@ from clouds.contract import (
 )
 from config import StackConfig
 from config.azure import AzureSettings
-from k8s_platform.tenancy.teams import team_is_protected
+from config.teams import team_is_protected
 
 ARTIFACT_CONTAINER = "mlflow-artifacts"
 DATABASE_PASSWORD_SECRET = "mlflow-database-password"

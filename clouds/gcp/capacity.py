@@ -9,6 +9,7 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 
+from clouds.contract import NODE_POOL_LABEL
 from clouds.gcp.cluster import CLOUD_PLATFORM_SCOPE, SHIELDED
 from config.model import GpuSpotNodePool, NodePool, NodePools, TaintEffect
 
@@ -18,7 +19,6 @@ GKE_TAINT_EFFECT = {
     TaintEffect.NO_EXECUTE: "NO_EXECUTE",
 }
 """The config speaks Kubernetes; the GKE API spells effects in upper snake case."""
-POOL_LABEL = "mlops-platform/pool"
 """Every node carries its pool's name under this label; the platform prefers `system` for its controllers."""
 SYSTEM_POOL = "system"
 
@@ -93,7 +93,7 @@ class GkeNodePools(pulumi.ComponentResource):
                 "spot": pool.spot,
                 "service_account": args.node_service_account,
                 "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
-                "labels": {**pool.labels, POOL_LABEL: pool_name},
+                "labels": {**pool.labels, NODE_POOL_LABEL: pool_name},
                 "taints": [
                     {"key": taint.key, "value": taint.value, "effect": GKE_TAINT_EFFECT[taint.effect]}
                     for taint in pool.taints

@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from clouds.contract import (
+    NODE_POOL_LABEL,
     Autoscaling,
     Ingress,
     KedaSource,
@@ -24,7 +25,7 @@ from clouds.contract import (
     team_artifact_prefix,
     toleration,
 )
-from clouds.gcp.capacity import POOL_LABEL, SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
+from clouds.gcp.capacity import SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
 from clouds.gcp.cluster import GkeCluster, GkeClusterArgs
 from clouds.gcp.database import CloudSqlPostgres, CloudSqlPostgresArgs
 from clouds.gcp.identity import (
@@ -44,7 +45,7 @@ from clouds.gcp.services import Api, ProjectServices, ProjectServicesArgs
 from clouds.gcp.storage import ArtifactBucket, ArtifactBucketArgs
 from config import StackConfig
 from config.gcp import GcpSettings
-from config.teams import Team
+from config.teams import Team, team_is_protected
 
 GKE_SECRETS_KEY = "gke-secrets"
 ARTIFACTS_KEY = "artifacts"
@@ -57,7 +58,7 @@ DEFAULT_STORAGE_CLASS = "standard-rwo"
 """GKE's balanced persistent disk class through the Compute Engine PD CSI driver."""
 
 
-def workload_access(teams: Sequence[Team]) -> list[WorkloadAccess]:
+def workload_access(teams: Sequence[Team], protect: bool) -> list[WorkloadAccess]:
     """Who may touch what: each workload reaches only the bucket (or prefix) and secrets it uses.
 
     None needs `roles/cloudsql.client`: MLflow reaches Cloud SQL on its private IP with a password over TLS,
@@ -72,6 +73,7 @@ def workload_access(teams: Sequence[Team]) -> list[WorkloadAccess]:
             WorkloadAccess(
                 Workloads.team(team.name),
                 BucketAccess("roles/storage.objectAdmin", prefix=team_artifact_prefix(team.name)),
+                protect=team_is_protected(team, protect),
             )
             for team in teams
         ),
@@ -257,7 +259,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 project=project,
                 bucket=bucket_name,
                 secret_ids=[secret.id for secret in secrets.secrets],
-                access=workload_access(config.teams),
+                access=workload_access(config.teams, config.protect),
                 naming=named,
                 depends_on=[*services.needs(Api.IAM, Api.IAM_CREDENTIALS), gke.cluster, bucket.bucket],
             ),
@@ -301,7 +303,7 @@ class GcpFoundation(pulumi.ComponentResource):
             identity_endpoints=METADATA_SERVER,
             platform_placement=PodPlacement(
                 tolerations=[toleration(taint) for taint in config.node_pools.system.taints],
-                preferred_node_labels={POOL_LABEL: SYSTEM_POOL},
+                preferred_node_labels={NODE_POOL_LABEL: SYSTEM_POOL},
             ),
         )
         self.stack_outputs = {

@@ -97,6 +97,8 @@ class WorkloadAccess:
     workload: Workload
     bucket: BucketAccess | None = None
     read_platform_secrets: bool = False
+    protect: bool = False
+    """Teams: protected like their namespace until the team is force-removed (`team_is_protected`)."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,10 @@ class WorkloadIdentities(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadIdentitiesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:gcp:WorkloadIdentities", name, None, opts)
-        after = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        child = pulumi.ResourceOptions(parent=self)
         self.identities = {}
         for access in args.access:
+            after = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on), protect=access.protect)
+            child = pulumi.ResourceOptions(parent=self, protect=access.protect)
             workload = access.workload
             prefix = f"{name}-{workload.name}"
             account = gcp.serviceaccount.Account(

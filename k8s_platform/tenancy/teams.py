@@ -9,7 +9,6 @@ which is what keeps them inside their namespace, their budget and away from the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix
-from config.teams import Team
+from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix, team_kubernetes_group
+from config.teams import Team, team_is_protected
 from k8s_platform.namespace import namespace
 from k8s_platform.priorities import PLATFORM_CRITICAL
 
@@ -49,27 +48,6 @@ DEFAULT_CONTAINER_MEMORY_LIMIT = "1Gi"
 
 _ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
 _READ = ["get", "list", "watch"]
-_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
-
-
-def team_is_protected(team: Team, protect: bool) -> bool:
-    """Whether `pulumi up` refuses to delete the team's namespace (and, in the foundations, its identity).
-
-    Removing a team's config entry while it still holds data is refused: its resources stay protected
-    until `forceRemove: true` has been applied once (docs/teams.md). Foundations use the same rule for the
-    team's cloud identity, so both halves of a team go away together or not at all.
-    """
-    return protect and not team.force_remove
-
-
-def team_kubernetes_group(team: Team) -> str:
-    """The RBAC group name the team's members carry.
-
-    Entra ID group object IDs (AKS), Google group e-mails (GKE) and plain groups (local) reach the API server
-    as group names unchanged. An IAM role cannot be an RBAC subject: on EKS the foundation's access entry for
-    the role must put its sessions in this group.
-    """
-    return f"mlops-team-{team.name}" if _IAM_ROLE_ARN.match(team.identity_group) else team.identity_group
 
 
 def team_member_cluster_roles() -> dict[str, dict]:

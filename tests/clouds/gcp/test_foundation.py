@@ -32,7 +32,7 @@ def test_gcp_resources_carry_the_common_labels_through_the_provider() -> None:
 
 
 def test_every_team_gets_its_own_prefix_scoped_identity() -> None:
-    access = workload_access([Team(name="vision", identity_group="g@x.example")])
+    access = workload_access([Team(name="vision", identity_group="g@x.example")], protect=True)
     team = next(a for a in access if a.workload == Workloads.team("vision"))
     assert team.bucket is not None
     assert team.bucket.prefix == "teams/vision"
@@ -40,5 +40,5 @@ def test_every_team_gets_its_own_prefix_scoped_identity() -> None:
 
 
 def test_only_external_secrets_reads_platform_secrets() -> None:
-    readers = [a.workload for a in workload_access([]) if a.read_platform_secrets]
+    readers = [a.workload for a in workload_access([], protect=True) if a.read_platform_secrets]
     assert readers == [Workloads.EXTERNAL_SECRETS]

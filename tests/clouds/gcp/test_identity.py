@@ -101,3 +101,16 @@ def test_long_account_ids_are_shortened_stably_to_thirty_characters() -> None:
     assert len(account_id(long_name)) == 30
     assert account_id(long_name) == account_id(long_name)
     assert account_id(long_name) != account_id(long_name + "x")
+
+
+def test_team_identities_are_protected_like_their_namespaces() -> None:
+    run = gcp()
+    for team in ("vision", "forecasting"):
+        prefix = f"workload-identities-team-{team}"
+        assert run.one("gcp:serviceaccount/account:Account", f"{prefix}-account").protect, team
+        assert run.one(BINDING, f"{prefix}-workload-identity").protect, team
+        assert bucket_grant(run, f"team-{team}").protect, team
+
+
+def test_platform_identities_are_not_protected() -> None:
+    assert not gcp().one("gcp:serviceaccount/account:Account", "workload-identities-mlflow-account").protect

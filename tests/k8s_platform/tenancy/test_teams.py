@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from clouds.contract import Workloads
+from clouds.contract import Workloads, team_kubernetes_group
 from config.teams import Team
 from k8s_platform.priorities import PLATFORM_CRITICAL
 from k8s_platform.tenancy.teams import (
     AGGREGATE_TO_TEAM_MEMBER,
     EXPERIMENT_PREFIX_ANNOTATION,
     TEAM_MEMBER_ROLE,
-    team_kubernetes_group,
     team_member_cluster_roles,
 )
 from tests.k8s_platform.tenancy.scenarios import TEAMS, dev_run, team_role_arn
