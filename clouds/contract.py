@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.model import CpuSpotNodePool, GpuSpotNodePool, Taint
+from config.model import Components, CpuSpotNodePool, GpuSpotNodePool, Taint
 from config.teams import Team
 
 NODE_POOL_LABEL = "mlops-platform/pool"
@@ -71,6 +71,37 @@ def team_artifact_prefix(team_name: str) -> str:
 WORKFLOW_ARTIFACT_PREFIX = "workflows"
 """Where Argo Workflows keeps step artifacts and logs: its artifact repository's keyFormat starts with this, and
 the pipeline identity may write here (and to the MLflow prefix), nowhere else in the bucket."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one workload may touch, in cloud-neutral terms. Each foundation translates it into its own policy
+    language (IAM statements on AWS, conditional bindings on GCP, ABAC-conditioned role assignments on Azure)."""
+
+    artifact_prefixes: tuple[str, ...] = ()
+    """Object paths under these prefixes of the artifact store; empty: no artifact access at all."""
+    writes_artifacts: bool = False
+    reads_platform_secrets: bool = False
+    """Read the platform's secrets in the cloud secret store (External Secrets)."""
+
+
+def workload_access(artifact_prefix: str, components: Components, teams: Sequence[Team]) -> dict[Workload, Access]:
+    """Who may touch what, the same on every cloud: each workload gets exactly the prefixes it uses, and only
+    workloads the stack installs get an identity at all."""
+    access: dict[Workload, Access] = {}
+    if components.mlflow.enabled:
+        access[Workloads.MLFLOW] = Access((artifact_prefix,), writes_artifacts=True)
+    if components.kserve.enabled:
+        # The storage initializer only downloads the models MLflow registered.
+        access[Workloads.KSERVE_INFERENCE] = Access((artifact_prefix,))
+    if components.argo_workflows.enabled:
+        # Pipelines keep step artifacts under their own prefix and log models into MLflow's.
+        access[Workloads.ARGO_WORKFLOWS] = Access((WORKFLOW_ARTIFACT_PREFIX, artifact_prefix), writes_artifacts=True)
+    if components.external_secrets.enabled:
+        access[Workloads.EXTERNAL_SECRETS] = Access(reads_platform_secrets=True)
+    for team in teams:
+        access[Workloads.team(team.name)] = Access((team_artifact_prefix(team.name),), writes_artifacts=True)
+    return access
 
 
 @dataclass(frozen=True)

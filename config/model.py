@@ -186,6 +186,16 @@ class Cluster(Settings):
         return cidrs
 
 
+RESERVED_DATABASE_NAMES = frozenset(
+    # Roles and databases that already exist or are refused on some backend: PostgreSQL itself (`postgres`,
+    # `public`, templates), RDS, Azure Flexible Server (it rejects these as administrator login), Cloud SQL
+    # (built-in `postgres` user, its admin roles) and CloudNativePG (its superuser and replication role).
+    {"postgres", "public", "template0", "template1", "user", "admin", "administrator", "root", "guest"}
+    | {"rdsadmin", "rds_superuser", "azure_superuser", "azure_pg_admin", "azure_maintenance", "azure_sys"}
+    | {"cloudsqladmin", "cloudsqlsuperuser", "cloudsqlagent", "cloudsqliamuser", "streaming_replica"}
+)
+
+
 class Database(Settings):
     engine_version: Literal["16", "17"] = "17"
     """PostgreSQL major version."""
@@ -201,6 +211,17 @@ class Database(Settings):
     """Database MLflow uses."""
     user: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "mlflow"
     """Role MLflow connects as; its password is generated and kept as a Pulumi secret."""
+
+    @field_validator("name", "user")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # One list for every cloud, so a stack file stays valid when it moves to another cloud.
+        if value in RESERVED_DATABASE_NAMES or value.startswith("pg_"):
+            raise ValueError(
+                "reserved by PostgreSQL or a managed Postgres service (pg_* and e.g. postgres, admin, rdsadmin, "
+                "azure_superuser, cloudsqladmin); choose an application name such as mlflow"
+            )
+        return value
 
 
 class ObjectStore(Settings):

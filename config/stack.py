@@ -37,7 +37,9 @@ class StackConfig(Settings):
     environment: Environment = Environment.DEV
     """dev, staging or prod: outside dev, final snapshots are kept and production defaults apply."""
     cloud: CloudChoice
-    name_prefix: str = Field(default="mlops", pattern=r"^[a-z][a-z0-9-]{1,14}$")
+    # Hyphens only between characters: names built from it join parts with "-", and Key Vault, Cloud SQL and
+    # Postgres server names reject a doubled or trailing hyphen.
+    name_prefix: str = Field(default="mlops", min_length=2, max_length=15, pattern=r"^[a-z](-?[a-z0-9])+$")
     """Start of every cloud resource name; keep it short, some names are capped at 24-32 characters."""
     network: Network = Network()
     """Address plan."""

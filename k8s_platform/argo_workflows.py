@@ -14,6 +14,7 @@ from k8s_platform.catalog import ARGO_WORKFLOWS
 from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.object_store import credentials_secret, endpoint_host
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 
@@ -23,6 +24,10 @@ S3_CREDENTIALS_SECRET = "artifact-store-s3"
 SSO_SECRET = "argo-server-sso"
 ARTIFACT_KEY_FORMAT = f"{WORKFLOW_ARTIFACT_PREFIX}/{{{{workflow.namespace}}}}/{{{{workflow.name}}}}/{{{{pod.name}}}}"
 """Where each step's artifacts and logs go: under the prefix the pipeline identity may write, nowhere else."""
+SSO_VIEWER = "sso-viewer"
+"""Who a signed-in user acts as when no other rule names them: read-only on the pipelines namespace."""
+VIEW_ROLE = "argo-workflows-view"
+"""The chart's aggregated read-only ClusterRole (`<release>-view`)."""
 CONTROLLER_LABELS = {"app.kubernetes.io/name": "argo-workflows-workflow-controller"}
 SERVER_LABELS = {"app.kubernetes.io/name": "argo-workflows-server"}
 
@@ -57,13 +62,10 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                 }
             }
         case ArtifactStoreKind.S3_COMPATIBLE:
-            endpoint = pulumi.Output.from_input(store.endpoint_url or "").apply(
-                lambda url: url.removeprefix("http://").removeprefix("https://")
-            )
             return {
                 "s3": {
                     "bucket": store.bucket,
-                    "endpoint": endpoint,
+                    "endpoint": endpoint_host(store),
                     "insecure": True,  # in-cluster traffic to the local store, which serves plain HTTP
                     "accessKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "accessKey"},
                     "secretKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "secretKey"},
@@ -94,16 +96,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
         # Pipeline steps are user images; baseline keeps privileged pods out without breaking typical images.
         ns = namespace_name(namespace(ARGO_WORKFLOWS.namespace, child, "baseline"))
         store = args.artifact_store
-        if store.credentials is not None:
-            k8s.core.v1.Secret(
-                "artifact-store-s3",
-                metadata={"name": S3_CREDENTIALS_SECRET, "namespace": ns},
-                string_data={
-                    "accessKey": store.credentials.access_key_id,
-                    "secretKey": store.credentials.secret_access_key,
-                },
-                opts=child,
-            )
+        credentials_secret("artifact-store-s3", S3_CREDENTIALS_SECRET, ns, store, ("accessKey", "secretKey"), child)
         runner = Workloads.ARGO_WORKFLOWS
         pods = args.pods
         replicas = pods.replicas()
@@ -117,6 +110,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 child,
                 template={"data": {"client-id": args.sso.client_id, "client-secret": '{{ index . "client-secret" }}'}},
             )
+            _sso_viewer(ns, child)
             server = {
                 "authModes": ["sso", "client"],
                 "sso": {
@@ -170,3 +164,38 @@ class ArgoWorkflows(pulumi.ComponentResource):
             namespace=ns,
         )
         self.register_outputs({})
+
+
+def _sso_viewer(ns: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+    """The lowest-precedence SSO rule. With SSO RBAC on (the chart's default) a user no rule matches is refused,
+    so without it nobody could use the published UI; more access comes from accounts with narrower rules."""
+    k8s.core.v1.ServiceAccount(
+        SSO_VIEWER,
+        metadata={
+            "name": SSO_VIEWER,
+            "namespace": ns,
+            "annotations": {
+                "workflows.argoproj.io/rbac-rule": "true",
+                "workflows.argoproj.io/rbac-rule-precedence": "0",
+            },
+        },
+        opts=opts,
+    )
+    # Argo reads the account's token from this Secret; Kubernetes no longer creates one by itself.
+    k8s.core.v1.Secret(
+        f"{SSO_VIEWER}-token",
+        metadata={
+            "name": f"{SSO_VIEWER}.service-account-token",
+            "namespace": ns,
+            "annotations": {"kubernetes.io/service-account.name": SSO_VIEWER},
+        },
+        type="kubernetes.io/service-account-token",
+        opts=opts,
+    )
+    k8s.rbac.v1.RoleBinding(
+        SSO_VIEWER,
+        metadata={"name": SSO_VIEWER, "namespace": ns},
+        role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": VIEW_ROLE},
+        subjects=[{"kind": "ServiceAccount", "name": SSO_VIEWER, "namespace": ns}],
+        opts=opts,
+    )

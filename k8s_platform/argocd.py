@@ -32,6 +32,11 @@ class ArgoCdArgs:
     pods: PlatformPods
 
 
+def over_ssh(repo: GitRepository) -> bool:
+    """ArgoCD reaches every non-HTTPS repository URL (`ssh://`, `git@`) over SSH."""
+    return not repo.url.startswith("https://")
+
+
 HA_COMPONENTS = ("controller", "server", "repoServer", "applicationSet")
 """The components that run `replicas` pods in HA mode; each gets a PodDisruptionBudget then."""
 
@@ -108,16 +113,21 @@ class ArgoCd(pulumi.ComponentResource):
     def _repository(
         self, repo: GitRepository, ns: pulumi.Input[str], secrets: ExternalSecrets | None, child: pulumi.ResourceOptions
     ) -> None:
-        """A repository Secret; a private one's token comes from the secret store, never from config."""
-        data = {"type": "git", "url": repo.url, "username": repo.username}
+        """A repository Secret; a private one's credential comes from the secret store, never from config.
+
+        Over HTTPS the secret-store entry is a token (ArgoCD's `password`); over SSH it is the deploy key's
+        private key (`sshPrivateKey`), the only credential ArgoCD uses for an SSH URL."""
+        ssh = over_ssh(repo)
+        data = {"type": "git", "url": repo.url} if ssh else {"type": "git", "url": repo.url, "username": repo.username}
         if repo.token_key and secrets is not None:
+            field = "sshPrivateKey" if ssh else "password"
             secrets.external_secret(
                 f"repo-{repo.name}",
                 ns,
                 f"repo-{repo.name}",
-                {"token": repo.token_key},
+                {"credential": repo.token_key},
                 child,
-                template={"metadata": {"labels": REPOSITORY_LABEL}, "data": {**data, "password": "{{ .token }}"}},
+                template={"metadata": {"labels": REPOSITORY_LABEL}, "data": {**data, field: "{{ .credential }}"}},
             )
         else:
             k8s.core.v1.Secret(

@@ -19,6 +19,7 @@ from k8s_platform.catalog import ENVOY_GATEWAY, KSERVE, KSERVE_CRD
 from k8s_platform.cert_manager import GATEWAY_NAME
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.object_store import AWS_ENV_KEYS, credentials_secret, endpoint_host
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 
@@ -37,12 +38,27 @@ class ServingRuntime:
     image: str
     args: tuple[str, ...]
     gpu: bool = False
+    train_with: str = ""
+    """The library pin the runtime's image loads pickles with (KServe v0.20.0's pyproject): train with the same,
+    or a model pickled by a newer release may not load."""
 
 
 _SERVE = (f"--http_port={METRICS_PORT}",)
 RUNTIMES = (
-    ServingRuntime("mlops-sklearn", "sklearn", "kserve/sklearnserver", ("--model_dir=/mnt/models", *_SERVE)),
-    ServingRuntime("mlops-xgboost", "xgboost", "kserve/xgbserver", ("--model_dir=/mnt/models", *_SERVE)),
+    ServingRuntime(
+        "mlops-sklearn",
+        "sklearn",
+        "kserve/sklearnserver",
+        ("--model_dir=/mnt/models", *_SERVE),
+        train_with="scikit-learn~=1.5.1",
+    ),
+    ServingRuntime(
+        "mlops-xgboost",
+        "xgboost",
+        "kserve/xgbserver",
+        ("--model_dir=/mnt/models", *_SERVE),
+        train_with="xgboost~=2.1.1",
+    ),
     ServingRuntime(
         "mlops-huggingface-gpu", "huggingface", "kserve/huggingfaceserver", ("--backend=vllm", *_SERVE), True
     ),
@@ -113,30 +129,18 @@ class Kserve(pulumi.ComponentResource):
 
     def _model_service_account(self, args: KserveArgs, child: pulumi.ResourceOptions) -> None:
         workload = Workloads.KSERVE_INFERENCE
-        secrets: list[k8s.core.v1.ObjectReferenceArgs] = []
         store = args.artifact_store
-        if store.credentials is not None:
-            # In-cluster S3 only: KServe reads keys and endpoint from a Secret attached to the service account.
-            endpoint = pulumi.Output.from_input(store.endpoint_url or "").apply(
-                lambda url: url.removeprefix("http://").removeprefix("https://")
-            )
-            k8s.core.v1.Secret(
-                "model-storage-s3",
-                metadata={
-                    "name": S3_SECRET,
-                    "namespace": self.model_namespace,
-                    "annotations": {
-                        "serving.kserve.io/s3-endpoint": endpoint,
-                        "serving.kserve.io/s3-usehttps": "0",
-                    },
-                },
-                string_data={
-                    "AWS_ACCESS_KEY_ID": store.credentials.access_key_id,
-                    "AWS_SECRET_ACCESS_KEY": store.credentials.secret_access_key,
-                },
-                opts=child,
-            )
-            secrets = [k8s.core.v1.ObjectReferenceArgs(name=S3_SECRET)]
+        # In-cluster S3 only: KServe reads keys and endpoint from a Secret attached to the service account.
+        keys = credentials_secret(
+            "model-storage-s3",
+            S3_SECRET,
+            self.model_namespace,
+            store,
+            AWS_ENV_KEYS,
+            child,
+            annotations={"serving.kserve.io/s3-endpoint": endpoint_host(store), "serving.kserve.io/s3-usehttps": "0"},
+        )
+        secrets = [k8s.core.v1.ObjectReferenceArgs(name=S3_SECRET)] if keys is not None else []
         k8s.core.v1.ServiceAccount(
             "model-server",
             metadata=k8s.meta.v1.ObjectMetaArgs(

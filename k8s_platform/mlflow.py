@@ -17,6 +17,7 @@ from clouds.contract import ArtifactStore, ArtifactStoreKind, Database, Workload
 from k8s_platform.catalog import MLFLOW
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.object_store import AWS_ENV_KEYS, credentials_secret
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods, disruption_budget
 
@@ -32,6 +33,18 @@ ADMIN_SECRET = "mlflow-admin"
 S3_CREDENTIALS_SECRET = "mlflow-s3-credentials"
 METRICS_DIR = "/tmp/metrics"
 """--expose-prometheus needs a writable directory; the root filesystem is read-only, /tmp is an emptyDir."""
+AUTH_SCHEMA = "mlflow_auth"
+"""Where the auth store's tables live. Its Alembic history uses `alembic_version`, the table the tracking store's
+migrations use too: in one schema each would fail on the other's revision, so the server would never start."""
+IMAGE = "burakince/mlflow:3.15.1"
+"""The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "runAsUser": 1001,
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,8 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
             if store.credentials is not None:
                 root["s3"]["existingSecret"] = {
                     "name": S3_CREDENTIALS_SECRET,
-                    "keyOfAccessKeyId": "AWS_ACCESS_KEY_ID",
-                    "keyOfSecretAccessKey": "AWS_SECRET_ACCESS_KEY",
+                    "keyOfAccessKeyId": AWS_ENV_KEYS[0],
+                    "keyOfSecretAccessKey": AWS_ENV_KEYS[1],
                 }
         case ArtifactStoreKind.AZURE_BLOB:
             root["azureBlob"] = {
@@ -71,6 +84,31 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
         case ArtifactStoreKind.GCS:
             root["gcs"] = {"enabled": True, "bucket": store.bucket, "path": store.prefix}
     return root
+
+
+def auth_schema_init_container(db: Database) -> dict[str, Any]:
+    """An init container that creates the auth store's schema (idempotent) as the database's own user."""
+    script = (
+        "import psycopg2; c = psycopg2.connect(''); c.autocommit = True; "
+        f"c.cursor().execute('CREATE SCHEMA IF NOT EXISTS {AUTH_SCHEMA}')"
+    )
+    credential = {"name": DATABASE_SECRET}
+    return {
+        "name": "auth-schema",
+        "image": IMAGE,
+        "command": ["python", "-c", script],
+        # libpq reads the connection from the environment; the password only ever comes from the Secret.
+        "env": [
+            {"name": "PGHOST", "value": db.host},
+            {"name": "PGPORT", "value": str(db.port)},
+            {"name": "PGDATABASE", "value": db.name},
+            {"name": "PGSSLMODE", "value": db.ssl_mode},
+            {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**credential, "key": "username"}}},
+            {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**credential, "key": "password"}}},
+        ],
+        "securityContext": CONTAINER_SECURITY,
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+    }
 
 
 class Mlflow(pulumi.ComponentResource):
@@ -106,18 +144,9 @@ class Mlflow(pulumi.ComponentResource):
         env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
         if store.region:
             env["AWS_DEFAULT_REGION"] = store.region
-        if store.credentials is not None:
-            secrets.append(
-                k8s.core.v1.Secret(
-                    "s3-credentials",
-                    metadata={"name": S3_CREDENTIALS_SECRET, "namespace": ns},
-                    string_data={
-                        "AWS_ACCESS_KEY_ID": store.credentials.access_key_id,
-                        "AWS_SECRET_ACCESS_KEY": store.credentials.secret_access_key,
-                    },
-                    opts=child,
-                )
-            )
+        keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)
+        if keys is not None:
+            secrets.append(keys)
         if store.endpoint_url is not None:
             env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url
 
@@ -155,9 +184,10 @@ class Mlflow(pulumi.ComponentResource):
                     "enabled": True,
                     "existingAdminSecret": {"name": ADMIN_SECRET, "usernameKey": "username", "passwordKey": "password"},
                     "defaultPermission": "READ",
-                    # Users and permissions live in the same Postgres, so they survive pod restarts.
+                    # Users and permissions live in the same Postgres (own schema), so they survive pod restarts.
                     "postgres": {
                         **postgres,
+                        "database": f"{db.name}?options=-csearch_path={AUTH_SCHEMA}",
                         "existingSecret": {
                             "name": DATABASE_SECRET,
                             "usernameKey": "username",
@@ -165,6 +195,7 @@ class Mlflow(pulumi.ComponentResource):
                         },
                     },
                 },
+                "initContainers": [auth_schema_init_container(db)],
                 "serverAllowedHosts": allowed_hosts,
                 "extraEnvVars": env,
                 "extraArgs": {"exposePrometheus": METRICS_DIR},

@@ -150,7 +150,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ready,
             )
             layout.add(ARGOCD.namespace, routed=True)
-            if any(not repo.url.startswith("https://") for repo in enabled.argocd.repositories):
+            if any(argocd.over_ssh(repo) for repo in enabled.argocd.repositories):
                 layout.external_egress[ARGOCD.namespace] = (22,)  # Git over SSH
 
         if enabled.argo_workflows.enabled:

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from clouds.aws.iam import service_role
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.kms import customer_key
+from clouds.common import exec_kubeconfig
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -130,7 +131,7 @@ class Cluster(pulumi.ComponentResource):
         ]
 
         for index, principal in enumerate(args.admin_role_arns):
-            self._grant(f"{name}-admin-{index}", principal, CLUSTER_ADMIN_POLICY, namespace=None)
+            self._cluster_admin(f"{name}-admin-{index}", principal)
         for access in args.team_access:
             aws.eks.AccessEntry(
                 f"{name}-team-{access.team}",
@@ -143,7 +144,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.register_outputs({"name": args.name, "endpoint": self.endpoint, "arn": self.arn})
 
-    def _grant(self, name: str, principal: str, policy: str, namespace: str | None) -> None:
+    def _cluster_admin(self, name: str, principal: str) -> None:
         entry = aws.eks.AccessEntry(
             name,
             cluster_name=self.eks.name,
@@ -151,17 +152,12 @@ class Cluster(pulumi.ComponentResource):
             type="STANDARD",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        scope = (
-            aws.eks.AccessPolicyAssociationAccessScopeArgs(type="namespace", namespaces=[namespace])
-            if namespace
-            else aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")
-        )
         aws.eks.AccessPolicyAssociation(
             name,
             cluster_name=self.eks.name,
             principal_arn=entry.principal_arn,
-            policy_arn=policy,
-            access_scope=scope,
+            policy_arn=CLUSTER_ADMIN_POLICY,
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -204,32 +200,13 @@ def kubeconfig(
 ) -> pulumi.Output[str]:
     """A kubeconfig that asks `aws eks get-token` for short-lived tokens: no credentials are stored in it."""
     doc = pulumi.Output.all(endpoint, certificate_authority).apply(
-        lambda values: json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": cluster_name,
-                        "cluster": {"server": values[0], "certificate-authority-data": values[1]},
-                    }
-                ],
-                "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
-                "current-context": cluster_name,
-                "users": [
-                    {
-                        "name": cluster_name,
-                        "user": {
-                            "exec": {
-                                "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                "command": "aws",
-                                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
-                                "interactiveMode": "Never",
-                            }
-                        },
-                    }
-                ],
-            }
+        lambda values: exec_kubeconfig(
+            cluster_name,
+            values[0],
+            values[1],
+            "aws",
+            args=["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            interactiveMode="Never",
         )
     )
     return pulumi.Output.secret(doc)

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from clouds.aws.capacity import SYSTEM_POOL_LABEL, Capacity, CapacityArgs
 from clouds.aws.cluster import (
@@ -32,8 +31,8 @@ from clouds.aws.network import Network, NetworkArgs
 from clouds.aws.registry import Registry, RegistryArgs
 from clouds.aws.secrets import Secrets, SecretsArgs
 from clouds.aws.storage import ArtifactBucket, ArtifactBucketArgs
+from clouds.common import kubernetes_provider, system_pool_placement
 from clouds.contract import (
-    WORKFLOW_ARTIFACT_PREFIX,
     Autoscaling,
     Ingress,
     KarpenterInputs,
@@ -41,15 +40,13 @@ from clouds.contract import (
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
-    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workload,
     WorkloadIdentity,
     Workloads,
-    team_artifact_prefix,
     team_kubernetes_group,
-    toleration,
+    workload_access,
 )
 from config import ConfigError, Problem, StackConfig
 from config.aws import AwsSettings
@@ -135,12 +132,7 @@ class AwsFoundation(pulumi.ComponentResource):
             ),
             on_aws,
         )
-        kubernetes = k8s.Provider(
-            f"{name}-kubernetes",
-            kubeconfig=cluster.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubernetes = kubernetes_provider(name, cluster.kubeconfig, parent=self)
         addons = ClusterAddons(
             "addons",
             ClusterAddonsArgs(
@@ -200,26 +192,21 @@ class AwsFoundation(pulumi.ComponentResource):
             on_aws,
         )
 
-        # Every workload gets its own role with exactly what it touches.
-        prefix = config.object_store.artifact_prefix
+        # Every workload gets its own role with exactly what it touches (the shared table in clouds/contract.py).
         bucket_arn, bucket_key = artifacts.bucket.arn, artifacts.key.arn
         policies: dict[Workload, list[Statement]] = {
-            Workloads.MLFLOW: s3_prefix_access(bucket_arn, [prefix], bucket_key, region, write=True),
-            # Inference only reads the models MLflow registered.
-            Workloads.KSERVE_INFERENCE: s3_prefix_access(bucket_arn, [prefix], bucket_key, region, write=False),
-            # Pipelines keep step artifacts under their own prefix and log models into MLflow's.
-            Workloads.ARGO_WORKFLOWS: s3_prefix_access(
-                bucket_arn, [WORKFLOW_ARTIFACT_PREFIX, prefix], bucket_key, region, write=True
-            ),
-            Workloads.EXTERNAL_SECRETS: secrets_read(secrets.secret_arns, secrets.key.arn, region),
             Workloads.AWS_LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(),
-            **{
-                Workloads.team(team.name): s3_prefix_access(
-                    bucket_arn, [team_artifact_prefix(team.name)], bucket_key, region, write=True
-                )
-                for team in config.teams
-            },
         }
+        for workload, access in workload_access(
+            config.object_store.artifact_prefix, config.components, config.teams
+        ).items():
+            statements = policies.setdefault(workload, [])
+            if access.artifact_prefixes:
+                statements += s3_prefix_access(
+                    bucket_arn, access.artifact_prefixes, bucket_key, region, write=access.writes_artifacts
+                )
+            if access.reads_platform_secrets:
+                statements += secrets_read(secrets.secret_arns, secrets.key.arn, region)
         # A team's role is protected like its namespace: removing the team is refused until `forceRemove`.
         protected = {Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams}
         identities: dict[str, WorkloadIdentity] = {}
@@ -282,10 +269,7 @@ class AwsFoundation(pulumi.ComponentResource):
             cluster_ready=[capacity.system_nodes, *cluster.networking_addons, *addons.addons],
             identity_endpoints=[POD_IDENTITY_AGENT],
             # Platform controllers belong on the on-demand system node group, never on spot capacity.
-            platform_placement=PodPlacement(
-                tolerations=[toleration(t) for t in config.node_pools.system.taints],
-                preferred_node_labels=SYSTEM_POOL_LABEL,
-            ),
+            platform_placement=system_pool_placement(config.node_pools.system, SYSTEM_POOL_LABEL),
         )
         self.stack_outputs = {
             "region": region,

@@ -18,13 +18,10 @@ SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists", "effect"
 """What platform controllers carry to run on the system pool despite `SYSTEM_TAINT`."""
 SYSTEM_POOL_LABEL = {"kubernetes.azure.com/mode": "system"}
 """AKS labels every node of a System-mode pool with this."""
-SPOT_TOLERATION = {
-    "key": "kubernetes.azure.com/scalesetpriority",
-    "operator": "Equal",
-    "value": "spot",
-    "effect": "NoSchedule",
-}
-"""AKS taints every spot node with this itself; whatever must run on spot nodes tolerates it."""
+SPOT_PRIORITY_KEY = "kubernetes.azure.com/scalesetpriority"
+SPOT_TAINT = f"{SPOT_PRIORITY_KEY}=spot:NoSchedule"
+SPOT_TOLERATION = {"key": SPOT_PRIORITY_KEY, "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
+"""AKS taints every spot node with `SPOT_TAINT` itself; whatever must run on spot nodes tolerates it."""
 
 
 def aks_taint(taint: Taint) -> str:
@@ -55,6 +52,10 @@ def pool_settings(
         # Delete (not Deallocate): evicted nodes free their quota; -1 pays up to the on-demand price, so
         # nodes are evicted for capacity only, never for price. Priority and price are fixed at creation.
         settings |= {"scale_set_priority": "Spot", "scale_set_eviction_policy": "Delete", "spot_max_price": -1}
+        # AKS adds its spot taint and label to the pool itself. Declared here too, so a refresh finds no drift
+        # and a later label/taint update (which replaces the whole list) cannot strip them from the nodes.
+        settings["node_taints"].append(SPOT_TAINT)
+        settings["node_labels"][SPOT_PRIORITY_KEY] = "spot"
     else:
         settings["upgrade_settings"] = {"max_surge": "33%"}
     if gpu:

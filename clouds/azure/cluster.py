@@ -108,7 +108,10 @@ class Cluster(pulumi.ComponentResource):
             node_resource_group=f"{args.cluster_name}-nodes",
             kubernetes_version=args.kubernetes_version,
             sku={"name": "Base", "tier": args.sku_tier},
-            identity={"type": "UserAssigned", "user_assigned_identities": [control_plane.id]},
+            identity={
+                "type": azure_native.containerservice.ResourceIdentityType.USER_ASSIGNED,
+                "user_assigned_identities": [control_plane.id],
+            },
             agent_pool_profiles=[system_profile],
             # Only Entra ID identities get in: no static admin kubeconfig, Azure RBAC decides per user.
             disable_local_accounts=True,

@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
-import pulumi_kubernetes as k8s
 
 from clouds.azure.capacity import SPOT_TOLERATION, SYSTEM_POOL_LABEL, SYSTEM_TOLERATION, NodePools, NodePoolsArgs
 from clouds.azure.cluster import Cluster, ClusterArgs, kubeconfig
@@ -26,6 +25,7 @@ from clouds.azure.network import FlowLogArgs, Network, NetworkArgs
 from clouds.azure.registry import Registry, RegistryArgs
 from clouds.azure.secrets import KeyVault, KeyVaultArgs
 from clouds.azure.storage import ArtifactStorage, ArtifactStorageArgs
+from clouds.common import kubernetes_provider, system_pool_placement
 from clouds.contract import (
     Autoscaling,
     Ingress,
@@ -34,13 +34,11 @@ from clouds.contract import (
     NodeAutoscalerKind,
     PlatformContract,
     PlatformSecrets,
-    PodPlacement,
     SecretStore,
     SecretStoreKind,
     Workload,
     Workloads,
-    team_artifact_prefix,
-    toleration,
+    workload_access,
 )
 from config import StackConfig
 from config.azure import AzureSettings
@@ -234,12 +232,7 @@ class AzureFoundation(pulumi.ComponentResource):
         cluster_kubeconfig = kubeconfig(
             cluster, group.name, azure.kubelogin_mode, pulumi.InvokeOutputOptions(parent=self, provider=provider)
         )
-        kubernetes = k8s.Provider(
-            f"{name}-kubernetes",
-            kubeconfig=cluster_kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployer_admin]),
-        )
+        kubernetes = kubernetes_provider(name, cluster_kubeconfig, parent=self, depends_on=[deployer_admin])
 
         external_secrets = Workloads.EXTERNAL_SECRETS
         self.contract = PlatformContract(
@@ -280,9 +273,8 @@ class AzureFoundation(pulumi.ComponentResource):
             cluster_ready=[cluster, pools],
             # The system pool is tainted CriticalAddonsOnly and the user pools are spot: platform controllers
             # tolerate the former and prefer it, so they never land on (or wait for) evictable spot nodes.
-            platform_placement=PodPlacement(
-                tolerations=[SYSTEM_TOLERATION, *(toleration(t) for t in config.node_pools.system.taints)],
-                preferred_node_labels=SYSTEM_POOL_LABEL,
+            platform_placement=system_pool_placement(
+                config.node_pools.system, SYSTEM_POOL_LABEL, cloud_tolerations=[SYSTEM_TOLERATION]
             ),
         )
         self.stack_outputs = {
@@ -302,23 +294,22 @@ class AzureFoundation(pulumi.ComponentResource):
 def _workload_grants(
     config: StackConfig, container_id: pulumi.Output[str], vault_id: pulumi.Output[str]
 ) -> dict[Workload, list[Grant]]:
-    """Who may touch what. Teams share the artifact container, each limited to its own prefix by an ABAC
-    condition, so MLflow keeps one artifact root and a team still cannot read another team's files."""
-    components = config.components
-    writer = Grant(BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR, container_id, "artifacts")
+    """The shared access table as Azure role assignments. Every blob role sits on the one artifact container
+    and is narrowed by an ABAC condition to the workload's prefixes, so MLflow keeps one artifact root and a
+    team still cannot read another team's files."""
     grants: dict[Workload, list[Grant]] = {}
-    if components.mlflow.enabled:
-        grants[Workloads.MLFLOW] = [writer]
-    if components.kserve.enabled:
-        # The storage initializer only downloads models.
-        grants[Workloads.KSERVE_INFERENCE] = [Grant(BuiltInRole.STORAGE_BLOB_DATA_READER, container_id, "artifacts")]
-    if components.argo_workflows.enabled:
-        grants[Workloads.ARGO_WORKFLOWS] = [writer]
-    if components.external_secrets.enabled:
-        grants[Workloads.EXTERNAL_SECRETS] = [Grant(BuiltInRole.KEY_VAULT_SECRETS_USER, vault_id, "vault")]
-    for team in config.teams:
-        condition = blob_prefix_condition(ARTIFACT_CONTAINER, team_artifact_prefix(team.name))
-        grants[Workloads.team(team.name)] = [
-            Grant(BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR, container_id, "artifacts", condition=condition)
-        ]
+    for workload, access in workload_access(
+        config.object_store.artifact_prefix, config.components, config.teams
+    ).items():
+        grants[workload] = []
+        if access.artifact_prefixes:
+            role = (
+                BuiltInRole.STORAGE_BLOB_DATA_CONTRIBUTOR
+                if access.writes_artifacts
+                else BuiltInRole.STORAGE_BLOB_DATA_READER
+            )
+            condition = blob_prefix_condition(ARTIFACT_CONTAINER, access.artifact_prefixes)
+            grants[workload].append(Grant(role, container_id, "artifacts", condition=condition))
+        if access.reads_platform_secrets:
+            grants[workload].append(Grant(BuiltInRole.KEY_VAULT_SECRETS_USER, vault_id, "vault"))
     return grants

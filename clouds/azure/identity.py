@@ -71,18 +71,18 @@ def grant(
 _BLOB = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
 
 
-def blob_prefix_condition(container: str, prefix: str) -> str:
-    """ABAC condition limiting a Storage Blob Data role on a container to blobs under `prefix/`.
+def blob_prefix_condition(container: str, prefixes: Sequence[str]) -> str:
+    """ABAC condition limiting a Storage Blob Data role on a container to blobs under `prefix/` of each prefix.
 
-    Reads and writes are checked against the blob path, listings against the requested prefix, so a team
-    can neither read nor enumerate another team's artifacts in the shared container.
+    Reads and writes are checked against the blob path, listings against the requested prefix, so a workload
+    can neither read nor enumerate artifacts outside its prefixes (another team's, say) in the shared container.
     """
-    path = prefix.rstrip("/") + "/"
+    paths = [prefix.rstrip("/") + "/" for prefix in prefixes]
     in_container = (
         f"@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals '{container}'"
     )
-    under_path = f"@Resource[{_BLOB}:path] StringStartsWith '{path}'"
-    under_prefix = f"@Request[{_BLOB}:prefix] StringStartsWith '{path}'"
+    under_path = " OR ".join(f"@Resource[{_BLOB}:path] StringStartsWith '{path}'" for path in paths)
+    under_prefix = " OR ".join(f"@Request[{_BLOB}:prefix] StringStartsWith '{path}'" for path in paths)
     blob_ops = (
         f"!(ActionMatches{{'{_BLOB}/read'}} AND NOT SubOperationMatches{{'Blob.List'}})"
         f" AND !(ActionMatches{{'{_BLOB}/write'}})"
@@ -91,7 +91,8 @@ def blob_prefix_condition(container: str, prefix: str) -> str:
     )
     list_op = f"!(ActionMatches{{'{_BLOB}/read'}} AND SubOperationMatches{{'Blob.List'}})"
     return (
-        f"(({blob_ops}) OR ({in_container} AND {under_path})) AND (({list_op}) OR ({in_container} AND {under_prefix}))"
+        f"(({blob_ops}) OR ({in_container} AND ({under_path})))"
+        f" AND (({list_op}) OR ({in_container} AND ({under_prefix})))"
     )
 
 

@@ -19,8 +19,8 @@ GKE_TAINT_EFFECT = {
     TaintEffect.NO_EXECUTE: "NO_EXECUTE",
 }
 """The config speaks Kubernetes; the GKE API spells effects in upper snake case."""
-"""Every node carries its pool's name under this label; the platform prefers `system` for its controllers."""
 SYSTEM_POOL = "system"
+"""Every node carries its pool's name under `NODE_POOL_LABEL`; the platform prefers this one for controllers."""
 
 
 @dataclass(frozen=True)

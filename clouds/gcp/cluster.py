@@ -4,7 +4,6 @@ auto-provisioning so GPU shapes appear on demand and go away when idle."""
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from datetime import datetime, timedelta
 import pulumi
 import pulumi_gcp as gcp
 
+from clouds.common import exec_kubeconfig
 from config.gcp import MaintenanceWindow, NodeAutoProvisioning
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -92,30 +92,13 @@ def autoscaling(args: GkeClusterArgs) -> gcp.container.ClusterClusterAutoscaling
 
 def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig that authenticates with the caller's gcloud credentials through gke-gcloud-auth-plugin."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {"name": name, "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_data}}
-            ],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "installHint": "gcloud components install gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                        }
-                    },
-                }
-            ],
-        },
-        indent=2,
+    return exec_kubeconfig(
+        name,
+        f"https://{endpoint}",
+        ca_data,
+        "gke-gcloud-auth-plugin",
+        installHint="gcloud components install gke-gcloud-auth-plugin",
+        provideClusterInfo=True,
     )
 
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 
+from clouds.common import kubernetes_provider, system_pool_placement
 from clouds.contract import (
     NODE_POOL_LABEL,
+    Access,
     Autoscaling,
     Ingress,
     KedaSource,
@@ -18,12 +19,11 @@ from clouds.contract import (
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
     PlatformContract,
-    PodPlacement,
     SecretStore,
     SecretStoreKind,
+    Workload,
     Workloads,
-    team_artifact_prefix,
-    toleration,
+    workload_access,
 )
 from clouds.gcp.capacity import SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
 from clouds.gcp.cluster import GkeCluster, GkeClusterArgs
@@ -54,29 +54,30 @@ RRULE_DAY_NUMBER = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 
 METADATA_SERVER = (LinkLocalEndpoint("169.254.169.254/32", 80), LinkLocalEndpoint("169.254.169.252/32", 988))
 """Pods get Workload Identity tokens from the GKE metadata server: 169.254.169.254:80 as pods address it, and
 169.254.169.252:988 where gke-metadata-server listens (what policy sees after DNAT on some dataplanes)."""
+OBJECT_WRITER = "roles/storage.objectUser"
+OBJECT_READER = "roles/storage.objectViewer"
 DEFAULT_STORAGE_CLASS = "standard-rwo"
 """GKE's balanced persistent disk class through the Compute Engine PD CSI driver."""
 
 
-def workload_access(teams: Sequence[Team], protect: bool) -> list[WorkloadAccess]:
-    """Who may touch what: each workload reaches only the bucket (or prefix) and secrets it uses.
+def gcp_access(access: Mapping[Workload, Access], teams: Sequence[Team], protect: bool) -> list[WorkloadAccess]:
+    """The shared access table as GCP grants: object roles on the bucket limited to each workload's prefixes.
 
-    None needs `roles/cloudsql.client`: MLflow reaches Cloud SQL on its private IP with a password over TLS,
-    not through the Cloud SQL Auth Proxy.
+    objectUser, not objectAdmin, for writers: with uniform bucket-level access object ACLs do not exist, and no
+    workload needs to change IAM. None needs `roles/cloudsql.client`: MLflow reaches Cloud SQL on its private IP
+    with a password over TLS, not through the Cloud SQL Auth Proxy.
     """
+    protected = {Workloads.team(t.name): team_is_protected(t, protect) for t in teams}
     return [
-        WorkloadAccess(Workloads.MLFLOW, BucketAccess("roles/storage.objectAdmin")),
-        WorkloadAccess(Workloads.KSERVE_INFERENCE, BucketAccess("roles/storage.objectViewer")),
-        WorkloadAccess(Workloads.ARGO_WORKFLOWS, BucketAccess("roles/storage.objectUser")),
-        WorkloadAccess(Workloads.EXTERNAL_SECRETS, read_platform_secrets=True),
-        *(
-            WorkloadAccess(
-                Workloads.team(team.name),
-                BucketAccess("roles/storage.objectAdmin", prefix=team_artifact_prefix(team.name)),
-                protect=team_is_protected(team, protect),
-            )
-            for team in teams
-        ),
+        WorkloadAccess(
+            workload,
+            BucketAccess(OBJECT_WRITER if item.writes_artifacts else OBJECT_READER, item.artifact_prefixes)
+            if item.artifact_prefixes
+            else None,
+            read_platform_secrets=item.reads_platform_secrets,
+            protect=protected.get(workload, False),
+        )
+        for workload, item in access.items()
     ]
 
 
@@ -259,19 +260,18 @@ class GcpFoundation(pulumi.ComponentResource):
                 project=project,
                 bucket=bucket_name,
                 secret_ids=[secret.id for secret in secrets.secrets],
-                access=workload_access(config.teams, config.protect),
+                access=gcp_access(
+                    workload_access(config.object_store.artifact_prefix, config.components, config.teams),
+                    config.teams,
+                    config.protect,
+                ),
                 naming=named,
                 depends_on=[*services.needs(Api.IAM, Api.IAM_CREDENTIALS), gke.cluster, bucket.bucket],
             ),
             in_gcp,
         )
 
-        kubernetes = k8s.Provider(
-            f"{name}-kubernetes",
-            kubeconfig=gke.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubernetes = kubernetes_provider(name, gke.kubeconfig, parent=self)
         nap = settings.node_auto_provisioning
         self.contract = PlatformContract(
             cloud="gcp",
@@ -301,10 +301,7 @@ class GcpFoundation(pulumi.ComponentResource):
             registry_url=registry.url,
             cluster_ready=[pools.system],
             identity_endpoints=METADATA_SERVER,
-            platform_placement=PodPlacement(
-                tolerations=[toleration(taint) for taint in config.node_pools.system.taints],
-                preferred_node_labels={NODE_POOL_LABEL: SYSTEM_POOL},
-            ),
+            platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),
         )
         self.stack_outputs = {
             "gcpProject": project,

@@ -34,17 +34,22 @@ def workload_identity_member(project: str, workload: Workload) -> str:
     return f"serviceAccount:{project}.svc.id.goog[{workload.namespace}/{workload.service_account}]"
 
 
-def prefix_condition(bucket: str, prefix: str) -> gcp.storage.BucketIAMMemberConditionArgsDict:
-    """An IAM condition that limits object roles to `prefix/`: object reads/writes by name, and listings only
-    when the request asks for that prefix."""
-    path = f"{prefix.rstrip('/')}/"
+def prefix_condition(bucket: str, prefixes: Sequence[str]) -> gcp.storage.BucketIAMMemberConditionArgsDict:
+    """An IAM condition that limits object roles to `prefix/` of each prefix: object reads/writes by name, and
+    listings only when the request asks for one of those prefixes."""
+    paths = [f"{prefix.rstrip('/')}/" for prefix in prefixes]
+    clauses = [
+        clause
+        for path in paths
+        for clause in (
+            f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{path}")',
+            f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{path}")',
+        )
+    ]
     return {
-        "title": f"only-{prefix.replace('/', '-')}",
-        "description": f"Objects under {path} only",
-        "expression": (
-            f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{path}") || '
-            f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{path}")'
-        ),
+        "title": "only-" + "-".join(p.rstrip("/").replace("/", "-") for p in paths),
+        "description": f"Objects under {', '.join(paths)} only",
+        "expression": " || ".join(clauses),
     }
 
 
@@ -86,8 +91,8 @@ class NodeServiceAccount(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class BucketAccess:
     role: str
-    prefix: str | None = None
-    """Limit the role to objects under this prefix (IAM condition); None means the whole bucket."""
+    prefixes: tuple[str, ...]
+    """The role holds only for objects under these prefixes (an IAM condition)."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +146,12 @@ class WorkloadIdentities(pulumi.ComponentResource):
                 opts=after,
             )
             if access.bucket is not None:
-                condition = prefix_condition(args.bucket, access.bucket.prefix) if access.bucket.prefix else None
                 gcp.storage.BucketIAMMember(
                     f"{prefix}-bucket",
                     bucket=args.bucket,
                     role=access.bucket.role,
                     member=account.member,
-                    condition=condition,
+                    condition=prefix_condition(args.bucket, access.bucket.prefixes),
                     opts=child,
                 )
             if access.read_platform_secrets:

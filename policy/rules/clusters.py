@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Enforcement, Resource, Rule, as_list, dig, is_open_cidr
 
 EKS = "aws:eks/cluster:Cluster"
@@ -9,13 +11,17 @@ AKS = "azure-native:containerservice:ManagedCluster"
 GKE = "gcp:container/cluster:Cluster"
 
 
+def _open_to_world(cidrs: list[Any]) -> bool:
+    """An allow-list that is missing (each cloud then admits every address) or contains 0.0.0.0/0 or ::/0."""
+    return not cidrs or any(is_open_cidr(c) for c in cidrs)
+
+
 def check_endpoint(resource: Resource) -> list[str]:
     if resource.type == EKS:
         # EKS defaults to a public endpoint open to 0.0.0.0/0 when publicAccessCidrs is left out.
         if resource.get("vpcConfig.endpointPublicAccess") is False:
             return []
-        cidrs = as_list(resource.get("vpcConfig.publicAccessCidrs"))
-        if not cidrs or any(is_open_cidr(c) for c in cidrs):
+        if _open_to_world(as_list(resource.get("vpcConfig.publicAccessCidrs"))):
             return [
                 "EKS public endpoint is open to the world; set vpc_config.public_access_cidrs to your "
                 "office/CI ranges or endpoint_public_access=False."
@@ -23,8 +29,7 @@ def check_endpoint(resource: Resource) -> list[str]:
     elif resource.type == AKS:
         if resource.get("apiServerAccessProfile.enablePrivateCluster") is True:
             return []
-        ranges = as_list(resource.get("apiServerAccessProfile.authorizedIPRanges"))
-        if not ranges or any(is_open_cidr(c) for c in ranges):
+        if _open_to_world(as_list(resource.get("apiServerAccessProfile.authorizedIPRanges"))):
             return [
                 "AKS API server is open to the world; set api_server_access_profile.authorized_ip_ranges "
                 "or enable_private_cluster=True."
@@ -34,8 +39,9 @@ def check_endpoint(resource: Resource) -> list[str]:
             return []
         if resource.get("controlPlaneEndpointsConfig.ipEndpointsConfig.enabled") is False:
             return []  # DNS endpoint only: every call is IAM-authorised
+        # GKE without master authorized networks admits every address; an empty list in the block admits none.
         cidrs = [dig(b, "cidrBlock") for b in as_list(resource.get("masterAuthorizedNetworksConfig.cidrBlocks"))]
-        if resource.get("masterAuthorizedNetworksConfig") is None or any(is_open_cidr(c) for c in cidrs):
+        if resource.get("masterAuthorizedNetworksConfig") is None or (cidrs and _open_to_world(cidrs)):
             return [
                 "GKE control plane is open to the world; set master_authorized_networks_config with your "
                 "ranges or private_cluster_config.enable_private_endpoint=True."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,3 +124,53 @@ def test_unexpected_error_in_a_stack_thread_is_reported_not_swallowed(monkeypatc
     use_stack(monkeypatch, FakeStack(failing_with(RuntimeError("plugin crashed"))))
     [result] = run_stacks(["dev-aws"], Options(command="preview"), max_parallel=1)
     assert (result.status, result.message) == (Status.FAILED, "plugin crashed")
+
+
+class RecordingStack(FakeStack):
+    """Records the engine calls `up` makes, in order, with the policy packs each one ran."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda _: Result({}))
+        self.calls: list[tuple[str, Any]] = []
+
+    def refresh(self, on_event: Callable[[EngineEvent], None], **kwargs: Any) -> Any:
+        self.calls.append(("refresh", kwargs.get("policy_packs")))
+        return type("R", (), {"summary": type("S", (), {"resource_changes": {"same": 3}})()})()
+
+    def preview(self, on_event: Callable[[EngineEvent], None], **kwargs: Any) -> Result:
+        self.calls.append(("preview", kwargs.get("policy_packs")))
+        return Result({"update": 1})
+
+    def up(self, on_event: Callable[[EngineEvent], None], **kwargs: Any) -> Any:
+        self.calls.append(("up", kwargs.get("policy_packs")))
+        summary = type("S", (), {"resource_changes": {"update": 1}})()
+        return type("R", (), {"summary": summary, "outputs": {}})()
+
+
+def test_up_refreshes_then_gates_on_the_policy_pack_before_updating(monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = RecordingStack()
+    use_stack(monkeypatch, stack)
+    [result] = run_stacks(["dev-aws"], Options(command="up"), max_parallel=1)
+    pack = [str(runner.POLICY_PACK)]
+    assert stack.calls == [("refresh", None), ("preview", pack), ("up", pack)]
+    assert (result.status, result.changes) == (Status.OK, {"update": 1})
+
+
+def test_prepare_installs_each_provider_plugin_at_its_requirements_pin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installed: list[tuple[str, str]] = []
+
+    class Workspace:
+        def __init__(self, **_: Any) -> None:
+            pass
+
+        def install_plugin(self, name: str, version: str) -> None:
+            installed.append((name, version))
+
+    monkeypatch.setattr(runner.auto, "LocalWorkspace", Workspace)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pulumi==3.1.0\npulumi-gcp==10.2.0\npulumi-random==4.21.4\n")
+    monkeypatch.setattr(runner, "REQUIREMENTS", requirements)
+    runner.prepare(Options(command="refresh"))
+    assert installed == [("gcp", "v10.2.0"), ("random", "v4.21.4")]

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from config import ConfigError, Environment, TaintEffect, parse_stack_config
+from config.aws import AwsSettings
 from config.loader import decode_project_config
-from config.model import GPU_TAINT
+from config.model import Taint
 from offline.harness import stack_file_config, stack_files
 
 SOURCE = "Pulumi.dev-test.yaml"
@@ -127,6 +128,31 @@ BAD_INPUTS = [
         id="duplicate-team",
     ),
     pytest.param(
+        {"cloud": "aws", "namePrefix": "mlops-"},
+        "mlops-platform:namePrefix: got 'mlops-'; string should match pattern",
+        id="name-prefix-ending-in-a-hyphen",
+    ),
+    pytest.param(
+        {"cloud": "azure", "namePrefix": "ml--ops"},
+        "mlops-platform:namePrefix: got 'ml--ops'; string should match pattern",
+        id="name-prefix-with-a-doubled-hyphen",
+    ),
+    pytest.param(
+        {"cloud": "azure", "database": {"user": "admin"}},
+        "mlops-platform:database.user: got 'admin'; reserved by PostgreSQL or a managed Postgres service",
+        id="database-user-a-cloud-reserves",
+    ),
+    pytest.param(
+        {"cloud": "local", "database": {"user": "pg_mlflow"}},
+        "mlops-platform:database.user: got 'pg_mlflow'; reserved by PostgreSQL",
+        id="database-user-in-the-pg-namespace",
+    ),
+    pytest.param(
+        {"cloud": "gcp", "gcp": {"project": "my-project-123"}, "database": {"name": "postgres"}},
+        "mlops-platform:database.name: got 'postgres'; reserved by PostgreSQL",
+        id="database-name-that-already-exists",
+    ),
+    pytest.param(
         {"cloud": "aws", "aws": "us-east-1"},
         "mlops-platform:aws: got 'us-east-1'; expected a mapping of aws settings",
         id="cloud-block-not-a-mapping",
@@ -175,8 +201,7 @@ def test_defaults_are_private_encrypted_and_protected() -> None:
 def test_gpu_pool_defaults_to_tainted_spot_that_scales_to_zero() -> None:
     gpu = parse_stack_config({"cloud": "aws"}, SOURCE).node_pools.gpu_spot
     assert (gpu.spot, gpu.min_size) == (True, 0)
-    assert GPU_TAINT in gpu.taints
-    assert GPU_TAINT.effect == TaintEffect.NO_SCHEDULE
+    assert Taint(key="nvidia.com/gpu", value="present", effect=TaintEffect.NO_SCHEDULE) in gpu.taints
 
 
 def test_config_is_frozen() -> None:
@@ -187,8 +212,12 @@ def test_config_is_frozen() -> None:
 
 def test_cloud_block_selects_the_cloud_settings_model() -> None:
     config = parse_stack_config({"cloud": "aws", "aws": {"region": "eu-west-1"}}, SOURCE)
-    assert config.cloud.cloud == "aws"
-    assert config.cloud.region == "eu-west-1"  # type: ignore[union-attr]
+    assert isinstance(config.cloud, AwsSettings)
+    assert config.cloud.region == "eu-west-1" != AwsSettings().region  # read from the block, not a default
+
+
+def test_accepted_name_prefix_keeps_inner_hyphens() -> None:
+    assert parse_stack_config({"cloud": "local", "namePrefix": "ml-ops-2"}, SOURCE).name_prefix == "ml-ops-2"
 
 
 @pytest.mark.parametrize("stack", stack_files())

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from offline.harness import DeclaredResource, StackRun
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+SCHEMAS = Path(__file__).parent / "crd_schemas"
 
 
 def release(run: StackRun, name: str) -> DeclaredResource:
@@ -23,3 +30,38 @@ def release_names(run: StackRun) -> set[str]:
 
 def custom_resources(run: StackRun, kind: str) -> list[DeclaredResource]:
     return [r for r in run.resources if r.custom and r.type.endswith(f":{kind}") and "apiVersion" in r.inputs]
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _strict(schema: Any) -> Any:
+    """Reject unknown fields wherever the CRD lists its properties and does not preserve unknown ones.
+    Go-only regex syntax (a handful of patterns) is dropped rather than mistranslated."""
+    if isinstance(schema, dict):
+        schema = {
+            k: _strict(v) for k, v in schema.items() if not (k == "pattern" and isinstance(v, str) and not _compiles(v))
+        }
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    """A validator for `kind` from the upstream CRD schema of the pinned controller (`crd_schemas/`)."""
+    group, version = api_version.split("/")
+    path = SCHEMAS / f"{group}_{version}_{kind}.json"
+    return jsonschema.Draft7Validator(_strict(json.loads(path.read_text())["schema"]))

@@ -35,3 +35,18 @@ def test_example_workflow_runs_as_the_pipeline_account_and_logs_to_mlflow() -> N
     assert workflow["spec"]["serviceAccountName"] == Workloads.ARGO_WORKFLOWS.service_account
     env = {e["name"]: e.get("value") for e in workflow["spec"]["templates"][0]["script"]["env"]}
     assert env["MLFLOW_TRACKING_URI"] == in_cluster_url()
+
+
+def test_example_workflow_trains_with_the_library_version_the_serving_runtime_loads() -> None:
+    # The example model is served by the runtime the example InferenceService names: a pickle from a newer
+    # scikit-learn than the runtime's may not load, so the training step pins the runtime's version.
+    runtime_name = _load("inference-service.yaml")["spec"]["predictor"]["model"]["runtime"]
+    runtime = next(r for r in RUNTIMES if r.name == runtime_name)
+    script = _load("training-workflow.yaml")["spec"]["templates"][0]["script"]["source"]
+    assert runtime.train_with and f'"{runtime.train_with}"' in script
+
+
+def test_example_workflow_script_runs_as_a_file_not_as_a_command_string() -> None:
+    # Argo appends the path of the file holding `source` to `command`; `sh -c <path>` would treat it as a command.
+    script = _load("training-workflow.yaml")["spec"]["templates"][0]["script"]
+    assert script["command"] == ["sh"]

@@ -57,3 +57,17 @@ def test_gpu_runtime_tolerates_the_clouds_own_spot_taint() -> None:
         if "gpu" in r.get("metadata.name")
     )
     assert AKS_SPOT_TOLERATION in runtime.get("spec.tolerations")
+
+
+def test_local_model_pulls_use_the_in_cluster_store_keys_and_plain_http_endpoint() -> None:
+    run = stack_run("dev-local")
+    endpoint = values(run, "mlflow")["extraEnvVars"]["MLFLOW_S3_ENDPOINT_URL"]
+    secret = next(s for s in run.of_type("kubernetes:core/v1:Secret") if s.get("metadata.name") == "model-storage-s3")
+    assert set(secret.inputs["stringData"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    # KServe's storage initializer wants host:port plus a separate "no TLS" flag, not a URL.
+    assert secret.get("metadata.annotations") == {
+        "serving.kserve.io/s3-endpoint": endpoint.removeprefix("http://"),
+        "serving.kserve.io/s3-usehttps": "0",
+    }
+    (account,) = [a for a in run.of_type("kubernetes:core/v1:ServiceAccount") if a.name == "model-server"]
+    assert account.inputs["secrets"] == [{"name": "model-storage-s3"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from clouds.contract import Workloads
+from k8s_platform.mlflow import AUTH_SCHEMA
 from offline.mocks.random import fake_password
 from tests.conftest import stack_run
 from tests.k8s_platform.contracts import DATABASE_PASSWORD, DOMAIN, aws_identities, platform_run
@@ -84,6 +85,19 @@ def test_mlflow_authentication_is_on_with_the_admin_from_a_secret() -> None:
     assert auth["enabled"] is True
     assert auth["existingAdminSecret"]["name"] == "mlflow-admin"
     assert "adminPassword" not in auth
+
+
+def test_mlflow_auth_store_keeps_its_migrations_apart_from_the_tracking_store() -> None:
+    # Both stores record their Alembic revision in `alembic_version`: sharing a schema, MLflow cannot start.
+    mlflow = values(platform_run("aws-karpenter"), "mlflow")
+    auth_database = mlflow["auth"]["postgres"]["database"]
+    assert auth_database == f"mlflow?options=-csearch_path={AUTH_SCHEMA}"
+    assert AUTH_SCHEMA != "public"
+    (init,) = [c for c in mlflow["initContainers"] if AUTH_SCHEMA in " ".join(c["command"])]
+    assert f"CREATE SCHEMA IF NOT EXISTS {AUTH_SCHEMA}" in init["command"][-1]
+    env = {e["name"]: e for e in init["env"]}
+    assert env["PGDATABASE"]["value"] == "mlflow"
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mlflow-database", "key": "password"}
 
 
 def test_mlflow_accepts_its_published_host() -> None:

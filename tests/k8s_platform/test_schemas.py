@@ -8,12 +8,6 @@ schema of the controller version the catalog pins (`crd_schemas/`, descriptions 
 
 from __future__ import annotations
 
-import json
-import re
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -21,8 +15,8 @@ import pytest
 from offline.harness import DeclaredResource, StackRun
 from tests.conftest import stack_run
 from tests.k8s_platform.contracts import FLAVOURS, platform_run
+from tests.k8s_platform.helpers import crd_validator
 
-SCHEMAS = Path(__file__).parent / "crd_schemas"
 RUNS = {"dev-local": lambda: stack_run("dev-local"), **{f: (lambda f=f: platform_run(f)) for f in FLAVOURS}}
 KUBERNETES_VERSION = "1.34"
 """The version every stack above runs (dev-local's stack file and the hand-made contracts)."""
@@ -45,40 +39,6 @@ def _is_builtin(api_version: str) -> bool:
     return group == "" or (group.endswith("k8s.io") and group not in CRD_GROUPS)
 
 
-def _compiles(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
-
-
-def _strict(schema: Any) -> Any:
-    """Reject unknown fields wherever the CRD lists its properties and does not preserve unknown ones.
-    Go-only regex syntax (a handful of patterns) is dropped rather than mistranslated."""
-    if isinstance(schema, dict):
-        schema = {
-            k: _strict(v) for k, v in schema.items() if not (k == "pattern" and isinstance(v, str) and not _compiles(v))
-        }
-        if (
-            "properties" in schema
-            and "additionalProperties" not in schema
-            and not schema.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            schema["additionalProperties"] = False
-        return schema
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-@cache
-def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
-    group, version = api_version.split("/")
-    path = SCHEMAS / f"{group}_{version}_{kind}.json"
-    return jsonschema.Draft7Validator(_strict(json.loads(path.read_text())["schema"]))
-
-
 @pytest.mark.parametrize("run_name", RUNS)
 def test_builtin_objects_validate_against_the_kubernetes_schema(run_name: str) -> None:
     objects = [r for r in _objects(RUNS[run_name]()) if _is_builtin(r.inputs["apiVersion"])]
@@ -97,12 +57,12 @@ def test_platform_custom_resources_validate_against_their_pinned_crd(run_name: s
     assert objects
     for r in objects:
         manifest = {k: r.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in r.inputs}
-        _crd_validator(r.inputs["apiVersion"], r.inputs["kind"]).validate(manifest)
+        crd_validator(r.inputs["apiVersion"], r.inputs["kind"]).validate(manifest)
 
 
 def test_schema_check_rejects_an_unknown_field() -> None:
     with pytest.raises(jsonschema.ValidationError):
-        _crd_validator("karpenter.sh/v1", "NodePool").validate(
+        crd_validator("karpenter.sh/v1", "NodePool").validate(
             {
                 "apiVersion": "karpenter.sh/v1",
                 "kind": "NodePool",

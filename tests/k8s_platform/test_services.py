@@ -45,9 +45,54 @@ def test_private_repository_token_comes_from_the_secret_store() -> None:
     assert secret.get("spec.target.template.metadata.labels") == {"argocd.argoproj.io/secret-type": "repository"}
 
 
+def test_private_repository_token_is_argocds_password_over_https() -> None:
+    repo = GitRepository(name="models", url="https://github.com/acme/models.git", token_key="git/models-token")
+    run = platform_run("gcs-nap", components=Components(argocd=ArgoCd(repositories=[repo])))
+    secret = next(s for s in custom_resources(run, "ExternalSecret") if s.name == "repo-models")
+    data = secret.get("spec.target.template.data")
+    assert (data["username"], data["password"]) == ("git", "{{ .credential }}")
+    assert secret.get("spec.data.0.secretKey") == "credential"
+
+
+def test_private_ssh_repository_gets_its_deploy_key_as_ssh_private_key() -> None:
+    # ArgoCD ignores `password` for an SSH URL: the secret-store entry must land in `sshPrivateKey`.
+    repo = GitRepository(name="models", url="git@github.com:acme/models.git", token_key="git/models-deploy-key")
+    run = platform_run("gcs-nap", components=Components(argocd=ArgoCd(repositories=[repo])))
+    secret = next(s for s in custom_resources(run, "ExternalSecret") if s.name == "repo-models")
+    data = secret.get("spec.target.template.data")
+    assert data == {"type": "git", "url": "git@github.com:acme/models.git", "sshPrivateKey": "{{ .credential }}"}
+    assert secret.get("spec.data.0.remoteRef") == {"key": "git/models-deploy-key"}
+
+
 def test_argo_workflows_requires_sso_or_a_client_token() -> None:
     assert values(stack_run("dev-local"), "argo-workflows")["server"]["authModes"] == ["client"]
     assert values(platform_run("gcs-nap"), "argo-workflows")["server"]["authModes"] == ["sso", "client"]
+
+
+def test_signed_in_workflows_users_default_to_read_only_on_pipelines() -> None:
+    # Argo refuses an SSO user no `rbac-rule` matches; the catch-all rule maps everyone else to a viewer.
+    run = platform_run("gcs-nap")
+    assert values(run, "argo-workflows")["server"]["sso"].get("rbac", {}).get("enabled", True) is True
+    (account,) = [a for a in run.of_type("kubernetes:core/v1:ServiceAccount") if a.name == "sso-viewer"]
+    assert account.get("metadata.annotations")["workflows.argoproj.io/rbac-rule"] == "true"
+    assert account.get("metadata.annotations")["workflows.argoproj.io/rbac-rule-precedence"] == "0"
+    (token,) = [s for s in run.of_type("kubernetes:core/v1:Secret") if s.name == "sso-viewer-token"]
+    assert token.get("metadata.name") == "sso-viewer.service-account-token"
+    assert token.get("metadata.annotations") == {"kubernetes.io/service-account.name": "sso-viewer"}
+    (binding,) = [
+        b for b in run.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") if b.name == "sso-viewer"
+    ]
+    assert binding.get("metadata.namespace") == "argo"
+    assert binding.inputs["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "argo-workflows-view",
+    }
+
+
+def test_without_sso_no_default_workflows_account_exists() -> None:
+    accounts = {a.name for a in stack_run("dev-local").of_type("kubernetes:core/v1:ServiceAccount")}
+    assert "sso-viewer" not in accounts
 
 
 def test_argo_workflows_keeps_artifacts_in_the_contracts_bucket() -> None:
@@ -136,3 +181,12 @@ def test_namespaces_enforce_pod_security_restricted_where_charts_allow() -> None
     }
     restricted = {"cert-manager", "external-secrets", "argocd", "mlflow", "kserve", "karpenter", "keda"}
     assert {name: enforced[name] for name in restricted} == dict.fromkeys(restricted, "restricted")
+
+
+def test_local_workflow_artifacts_reach_the_in_cluster_store_with_keys_from_a_secret() -> None:
+    run = stack_run("dev-local")
+    s3 = values(run, "argo-workflows")["artifactRepository"]["s3"]
+    endpoint = values(run, "mlflow")["extraEnvVars"]["MLFLOW_S3_ENDPOINT_URL"]
+    assert s3["endpoint"] == endpoint.removeprefix("http://") and s3["insecure"] is True
+    secret = next(s for s in run.of_type("kubernetes:core/v1:Secret") if s.get("metadata.name") == "artifact-store-s3")
+    assert {s3["accessKeySecret"]["key"], s3["secretKeySecret"]["key"]} == set(secret.inputs["stringData"])

@@ -129,13 +129,21 @@ def test_deletion_protection_is_only_required_outside_dev() -> None:
         (res("azure-native:containerservice:ManagedCluster", {}), "authorized_ip_ranges"),
         (
             res(
+                "azure-native:containerservice:ManagedCluster",
+                {"apiServerAccessProfile": {"authorizedIPRanges": ["203.0.113.0/24", "0.0.0.0/0"]}},
+            ),
+            "authorized_ip_ranges",
+        ),
+        (
+            res(
                 "gcp:container/cluster:Cluster",
                 {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]}},
             ),
             "master_authorized_networks_config",
         ),
+        (res("gcp:container/cluster:Cluster", {}), "master_authorized_networks_config"),
     ],
-    ids=["eks-default", "eks-world", "aks", "gke"],
+    ids=["eks-default", "eks-world", "aks-default", "aks-world", "gke-world", "gke-default"],
 )
 def test_cluster_endpoint_open_to_the_world_is_refused(resource: Resource, fix: str) -> None:
     assert fix in only(check_endpoint(resource))
@@ -146,7 +154,13 @@ def test_restricted_cluster_endpoints_pass() -> None:
     aks = res(
         "azure-native:containerservice:ManagedCluster", {"apiServerAccessProfile": {"enablePrivateCluster": True}}
     )
-    assert check_endpoint(eks) + check_endpoint(aks) == []
+    aks_ranges = res(
+        "azure-native:containerservice:ManagedCluster",
+        {"apiServerAccessProfile": {"authorizedIPRanges": ["10.0.0.0/8"]}},
+    )
+    # An authorized-networks block with no ranges admits no public address at all.
+    gke = res("gcp:container/cluster:Cluster", {"masterAuthorizedNetworksConfig": {"cidrBlocks": []}})
+    assert check_endpoint(eks) + check_endpoint(aks) + check_endpoint(aks_ranges) + check_endpoint(gke) == []
 
 
 @pytest.mark.parametrize(

@@ -63,9 +63,10 @@ def test_vpc_cni_enforces_network_policies() -> None:
 def test_coredns_and_ebs_csi_wait_for_the_system_nodes() -> None:
     run = dev()
     nodes = run.one("aws:eks/nodeGroup:NodeGroup")
-    for addon in run.of_type(ADDON):
-        if addon.inputs["addonName"] in ("coredns", "aws-ebs-csi-driver"):
-            assert run.depends_on(addon, nodes)
+    waiting = [a for a in run.of_type(ADDON) if a.inputs["addonName"] in ("coredns", "aws-ebs-csi-driver")]
+    assert len(waiting) == 2
+    for addon in waiting:
+        assert run.depends_on(addon, nodes), addon.name
 
 
 def test_ebs_csi_driver_has_its_own_pod_identity_role() -> None:

@@ -80,8 +80,14 @@ def test_database_password_and_kubeconfig_reach_the_platform_only_as_secrets(con
 def test_kubeconfig_gets_short_lived_tokens_from_aws_eks_get_token(contract_run: StackRun) -> None:
     user = json.loads(contract_run.outputs["kubeconfig"])["users"][0]["user"]
     assert user["exec"]["command"] == "aws"
-    assert user["exec"]["args"] == ["eks", "get-token", "--cluster-name", "mlops-dev-eks", "--region", "eu-west-1"]
+    assert user["exec"]["args"][:6] == ["eks", "get-token", "--cluster-name", "mlops-dev-eks", "--region", "eu-west-1"]
     assert "token" not in user
+
+
+def test_kubeconfig_token_is_json_whatever_the_users_aws_cli_output_setting(contract_run: StackRun) -> None:
+    # kubectl parses an ExecCredential: a deployer with `output = text` in ~/.aws/config would break it.
+    args = json.loads(contract_run.outputs["kubeconfig"])["users"][0]["user"]["exec"]["args"]
+    assert args[args.index("--output") + 1] == "json"
 
 
 def test_platform_waits_for_system_nodes_and_addons(contract: dict[str, Any]) -> None:

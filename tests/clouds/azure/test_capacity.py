@@ -34,14 +34,23 @@ def test_gpu_pool_is_tainted_and_gets_the_nvidia_driver(azure: StackRun) -> None
 
 def test_gpu_nodes_carry_the_label_the_device_plugin_selects(azure: StackRun) -> None:
     labels = azure.one(POOL, "gpuspot").inputs["nodeLabels"]
-    assert labels == {"accelerator": "nvidia-t4", **GPU_NODE_LABEL}
+    assert labels.items() >= {"accelerator": "nvidia-t4", **GPU_NODE_LABEL}.items()
 
 
 def test_the_autoscaler_owns_node_counts_after_creation(azure: StackRun) -> None:
-    assert all(pool.options["ignoreChanges"] == ["count"] for pool in azure.of_type(POOL))
+    pools = azure.of_type(POOL)
+    assert len(pools) == 2
+    assert all(pool.options["ignoreChanges"] == ["count"] for pool in pools)
     cluster = azure.one("azure-native:containerservice:ManagedCluster")
     assert cluster.options["ignoreChanges"] == ["agentPoolProfiles[0].count"]
 
 
 def test_aks_taints_keep_the_kubernetes_effect_spelling() -> None:
     assert aks_taint(Taint(key="team", value="vision", effect=TaintEffect.NO_EXECUTE)) == "team=vision:NoExecute"
+
+
+@pytest.mark.parametrize("pool", ["cpuspot", "gpuspot"])
+def test_spot_pools_declare_the_taint_and_label_aks_adds_so_refresh_sees_no_drift(azure: StackRun, pool: str) -> None:
+    inputs = azure.one(POOL, pool).inputs
+    assert "kubernetes.azure.com/scalesetpriority=spot:NoSchedule" in inputs["nodeTaints"]
+    assert inputs["nodeLabels"]["kubernetes.azure.com/scalesetpriority"] == "spot"

@@ -1,9 +1,11 @@
 """clouds/azure/identity.py: one managed identity per workload, federated and scoped to what it touches."""
 
+import re
+
 import pytest
 
 from clouds.azure.identity import BuiltInRole, role_assignment_name
-from clouds.contract import Workloads
+from clouds.contract import WORKFLOW_ARTIFACT_PREFIX, Workloads
 from offline.harness import StackRun
 from tests.clouds.azure.conftest import foundation_run
 
@@ -75,3 +77,17 @@ def test_team_identities_are_protected_like_their_namespaces(azure: StackRun) ->
 
 def test_platform_identities_are_not_protected(azure: StackRun) -> None:
     assert not azure.one("azure-native:managedidentity:UserAssignedIdentity", "mlflow").protect
+
+
+def test_every_blob_role_is_narrowed_to_the_workloads_prefixes(azure: StackRun) -> None:
+    expected = {
+        "mlflow-artifacts": {"mlflow/"},
+        "kserve-inference-artifacts": {"mlflow/"},
+        "argo-workflows-artifacts": {f"{WORKFLOW_ARTIFACT_PREFIX}/", "mlflow/"},
+        "team-vision-artifacts": {"teams/vision/"},
+        "team-nlp-artifacts": {"teams/nlp/"},
+    }
+    for name, paths in expected.items():
+        condition = azure.one(ROLE_ASSIGNMENT, name).inputs["condition"]
+        assert set(re.findall(r"blobs:path\] StringStartsWith '([^']*)'", condition)) == paths, name
+        assert set(re.findall(r"blobs:prefix\] StringStartsWith '([^']*)'", condition)) == paths, name

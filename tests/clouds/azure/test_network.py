@@ -22,7 +22,9 @@ def test_database_subnet_admits_postgres_only_from_the_node_subnet(azure: StackR
 
 
 def test_every_subnet_has_an_nsg(azure: StackRun) -> None:
-    assert all(subnet.inputs.get("networkSecurityGroup", {}).get("id") for subnet in azure.of_type(SUBNET))
+    subnets = azure.of_type(SUBNET)
+    assert len(subnets) == 2
+    assert all(subnet.inputs.get("networkSecurityGroup", {}).get("id") for subnet in subnets)
 
 
 def test_vnet_flow_logs_are_kept_for_the_configured_retention(azure: StackRun) -> None:

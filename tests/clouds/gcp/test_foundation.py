@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from clouds.contract import Workloads
-from clouds.gcp.foundation import workload_access
+from clouds.contract import Workloads, workload_access
+from clouds.gcp.foundation import gcp_access
+from clouds.gcp.identity import WorkloadAccess
+from config.model import Components
 from config.teams import Team
 from tests.conftest import stack_run
 
@@ -31,14 +33,18 @@ def test_gcp_resources_carry_the_common_labels_through_the_provider() -> None:
     assert labels["environment"] == "dev"
 
 
+def access_for(teams: list[Team]) -> list[WorkloadAccess]:
+    return gcp_access(workload_access("mlflow", Components(), teams), teams, protect=True)
+
+
 def test_every_team_gets_its_own_prefix_scoped_identity() -> None:
-    access = workload_access([Team(name="vision", identity_group="g@x.example")], protect=True)
+    access = access_for([Team(name="vision", identity_group="g@x.example")])
     team = next(a for a in access if a.workload == Workloads.team("vision"))
     assert team.bucket is not None
-    assert team.bucket.prefix == "teams/vision"
+    assert team.bucket.prefixes == ("teams/vision",)
     assert not team.read_platform_secrets
 
 
 def test_only_external_secrets_reads_platform_secrets() -> None:
-    readers = [a.workload for a in workload_access([], protect=True) if a.read_platform_secrets]
+    readers = [a.workload for a in access_for([]) if a.read_platform_secrets]
     assert readers == [Workloads.EXTERNAL_SECRETS]

@@ -3,7 +3,9 @@ account, granted only what it touches."""
 
 from __future__ import annotations
 
-from clouds.contract import Workloads, team_artifact_prefix
+import re
+
+from clouds.contract import WORKFLOW_ARTIFACT_PREFIX, Workloads, team_artifact_prefix
 from clouds.gcp.identity import account_id, prefix_condition
 from offline.harness import DeclaredResource, StackRun
 from tests.conftest import stack_run
@@ -40,12 +42,25 @@ def test_each_workload_identity_binding_names_exactly_its_kubernetes_service_acc
     assert len(run.of_type(BINDING)) == len(workloads)
 
 
-def test_mlflow_is_object_admin_on_its_bucket_only() -> None:
+def object_prefixes(grant: DeclaredResource) -> set[str]:
+    """The object paths a conditional bucket grant admits."""
+    expression = grant.inputs["condition"]["expression"]
+    return set(re.findall(rf'"projects/_/buckets/{BUCKET}/objects/([^"]*)"', expression))
+
+
+def test_mlflow_reads_and_writes_only_its_prefix_of_its_bucket() -> None:
     run = gcp()
     grant = bucket_grant(run, "mlflow")
-    assert (grant.inputs["bucket"], grant.inputs["role"]) == (BUCKET, "roles/storage.objectAdmin")
-    assert "condition" not in grant.inputs
+    assert (grant.inputs["bucket"], grant.inputs["role"]) == (BUCKET, "roles/storage.objectUser")
+    assert object_prefixes(grant) == {"mlflow/"}
     assert grant.inputs["member"] == f"serviceAccount:{email_of(run, 'mlflow')}"
+
+
+def test_no_workload_holds_an_object_role_on_the_whole_bucket() -> None:
+    grants = gcp().of_type(BUCKET_MEMBER)
+    assert len(grants) == 5  # mlflow, inference, pipelines, two teams (external-secrets has no bucket role)
+    for grant in grants:
+        assert grant.inputs.get("condition"), grant.name
 
 
 def test_storage_roles_are_never_granted_project_wide() -> None:
@@ -55,13 +70,15 @@ def test_storage_roles_are_never_granted_project_wide() -> None:
 
 def test_inference_reads_and_pipelines_read_write_artifacts() -> None:
     run = gcp()
-    assert bucket_grant(run, "kserve-inference").inputs["role"] == "roles/storage.objectViewer"
-    assert bucket_grant(run, "argo-workflows").inputs["role"] == "roles/storage.objectUser"
+    inference, pipelines = bucket_grant(run, "kserve-inference"), bucket_grant(run, "argo-workflows")
+    assert (inference.inputs["role"], object_prefixes(inference)) == ("roles/storage.objectViewer", {"mlflow/"})
+    assert pipelines.inputs["role"] == "roles/storage.objectUser"
+    assert object_prefixes(pipelines) == {f"{WORKFLOW_ARTIFACT_PREFIX}/", "mlflow/"}
 
 
 def test_team_identity_is_limited_to_its_artifact_prefix() -> None:
     grant = bucket_grant(gcp(), "team-vision")
-    assert grant.inputs["role"] == "roles/storage.objectAdmin"
+    assert grant.inputs["role"] == "roles/storage.objectUser"
     expression = grant.inputs["condition"]["expression"]
     assert f'"projects/_/buckets/{BUCKET}/objects/{team_artifact_prefix("vision")}/"' in expression
     assert f'objectListPrefix", "").startsWith("{team_artifact_prefix("vision")}/")' in expression
@@ -69,7 +86,7 @@ def test_team_identity_is_limited_to_its_artifact_prefix() -> None:
 
 
 def test_prefix_condition_ends_the_prefix_with_a_slash_so_teams_with_shared_beginnings_stay_apart() -> None:
-    condition = prefix_condition("b", "teams/cv")
+    condition = prefix_condition("b", ["teams/cv"])
     assert 'objects/teams/cv/"' in condition["expression"]
     assert 'startsWith("teams/cv/")' in condition["expression"]
 
@@ -93,7 +110,9 @@ def test_no_service_account_keys_are_created() -> None:
 def test_bindings_wait_for_the_cluster_that_creates_the_identity_pool() -> None:
     run = gcp()
     cluster = run.one("gcp:container/cluster:Cluster")
-    assert all(run.depends_on(binding, cluster) for binding in run.of_type(BINDING))
+    bindings = run.of_type(BINDING)
+    assert bindings
+    assert all(run.depends_on(binding, cluster) for binding in bindings)
 
 
 def test_long_account_ids_are_shortened_stably_to_thirty_characters() -> None:

@@ -41,5 +41,7 @@ def test_apis_stay_enabled_when_the_stack_is_destroyed() -> None:
 )
 def test_resources_wait_for_the_api_they_call(resource_type: str, service: str) -> None:
     run = gcp()
-    for resource in run.of_type(resource_type):
+    resources = run.of_type(resource_type)
+    assert resources, f"the stack declares no {resource_type}"
+    for resource in resources:
         assert run.depends_on(resource, api(run, service)), f"{resource.name} does not wait for {service}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from k8s_platform.catalog import KYVERNO
 from k8s_platform.tenancy.admission import PLATFORM_INJECTED_IMAGES
+from tests.k8s_platform.helpers import crd_validator
 from tests.k8s_platform.tenancy.scenarios import REGISTRY, audit_forced_in_prod_run, dev_run, prod_run
 
 POLICY = "kubernetes:kyverno.io/v1:ClusterPolicy"
@@ -35,6 +36,14 @@ def test_every_rule_matches_pods_and_validates_with_a_message_and_a_check():
             validate = rule["validate"]
             assert validate["message"], policy
             assert {"pattern", "anyPattern", "deny"} & set(validate), policy
+
+
+def test_every_policy_is_valid_against_the_pinned_kyverno_crd():
+    # Kyverno's CRD schema (v1.19.0, chart 3.9.0): a misspelt or misplaced field fails here, not at apply time.
+    for run in (dev_run(), prod_run()):
+        for policy in run.of_type(POLICY):
+            manifest = {k: policy.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}
+            crd_validator("kyverno.io/v1", "ClusterPolicy").validate(manifest)
 
 
 def test_dev_audits_every_rule():
