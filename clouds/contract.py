@@ -20,6 +20,9 @@ import pulumi_kubernetes as k8s
 from config.model import Components, CpuSpotNodePool, GpuSpotNodePool, Taint
 from config.teams import Team
 
+GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
+"""Label on GPU nodes: the NVIDIA device plugin and DCGM exporter select on it, foundations put it on GPU pools."""
+
 NODE_POOL_LABEL = "mlops-platform/pool"
 """Node label naming the pool a node belongs to (`system`, ...), where the foundation labels its pools."""
 

@@ -256,7 +256,7 @@ class GitRepository(Settings):
     url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")]
     username: str = "git"
     token_key: SecretKey | None = None
-    """Secret-store key holding an access token; None for a public repository."""
+    """Secret-store key holding an access token (HTTPS) or a deploy private key (SSH); None for a public repository."""
 
 
 class ArgoCd(Component):

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import KarpenterInputs, WorkloadIdentity, Workloads
+from clouds.contract import GPU_NODE_LABEL, KarpenterInputs, WorkloadIdentity, Workloads
 from config.model import GPU_TAINT, NodePool
 from k8s_platform.catalog import DCGM_EXPORTER, KARPENTER, KEDA, NVIDIA_DEVICE_PLUGIN
 from k8s_platform.helm import helm_release
@@ -19,7 +19,6 @@ from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 
 NODE_CLASS = "default"
-GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
 """Put on GPU nodes so the device plugin (its default affinity) and DCGM exporter land only there."""
 CRITICAL_ADDONS_ONLY = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 """The Karpenter chart's default toleration, kept when the platform's are added."""

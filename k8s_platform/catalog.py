@@ -38,7 +38,7 @@ class HelmChart:
 
 SEAWEEDFS = HelmChart(
     chart="seaweedfs",
-    version="4.0.401",
+    version="4.44.0",
     repository="https://seaweedfs.github.io/seaweedfs/helm",
     namespace="object-store",
     why="S3-compatible object store for the local stack (Apache-2.0, actively maintained)",

@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure_native
 
+from clouds.contract import GPU_NODE_LABEL
 from config.model import CpuSpotNodePool, GpuSpotNodePool, NodePool, Taint
-from k8s_platform.autoscaling import GPU_NODE_LABEL
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """Keeps application pods off the system pool; AKS's own add-ons tolerate it."""

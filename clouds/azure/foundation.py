@@ -282,6 +282,7 @@ class AzureFoundation(pulumi.ComponentResource):
             "azureLocation": azure.location,
             "storageAccount": storage.account.name,
             "artifactContainer": storage.container.name,
+            "blobEndpoint": storage.account.primary_endpoints.blob,
             "databaseFqdn": postgres.server.fully_qualified_domain_name,
             "registryLoginServer": registry.login_server,
             "keyVaultUri": vault.vault_uri,

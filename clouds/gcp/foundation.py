@@ -238,6 +238,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 naming=named,
                 readers=[nodes.member],
                 immutable_tags=not config.is_dev,
+                protect=config.protect,
                 depends_on=services.needs(Api.ARTIFACT_REGISTRY),
                 labels=labels,
             ),

@@ -20,6 +20,8 @@ class ImageRegistryArgs:
     readers: Sequence[pulumi.Input[str]]
     """IAM members that pull (the node service account)."""
     immutable_tags: bool
+    protect: bool
+    """Pushed images may exist nowhere else: the repository is protected like the bucket and the database."""
     depends_on: Sequence[pulumi.Resource] = ()
     labels: Mapping[str, str] | None = None
 
@@ -53,7 +55,7 @@ class ImageRegistry(pulumi.ComponentResource):
                 },
             ],
             labels=dict(args.labels or {}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on), protect=args.protect),
         )
         for index, member in enumerate(args.readers):
             gcp.artifactregistry.RepositoryIamMember(

@@ -3,10 +3,13 @@
 SeaweedFS rather than MinIO: MinIO's community edition stopped shipping images and its chart is no
 longer maintained, while SeaweedFS is Apache-2.0, released monthly and has an all-in-one mode that
 fits a laptop. The bucket is created by the chart with versioning on, and the keys are generated here.
+The values follow the chart's all-in-one mode from 4.15.0 on (bucket hook with versioning); auth is also set
+through the top-level `s3` keys, which every 4.x chart honours.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -20,6 +23,18 @@ from k8s_platform.namespace import namespace
 
 S3_PORT = 8333
 CREDENTIALS_SECRET = "object-store-admin"
+S3_CONFIG_KEY = "seaweedfs_s3_config"
+"""The key SeaweedFS reads its S3 identities from (`-s3.config`) in the secret named by `existingConfigSecret`."""
+
+
+def s3_identities(access_key: str, secret_key: str) -> str:
+    """SeaweedFS's S3 identity file: one identity, the platform's, with the generated keys; nobody anonymous."""
+    identity = {
+        "name": "mlops-platform",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write"],
+    }
+    return json.dumps({"identities": [identity]})
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,11 @@ class ObjectStore(pulumi.ComponentResource):
         credentials = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CREDENTIALS_SECRET, namespace=SEAWEEDFS.namespace),
-            string_data={"admin_access_key_id": access_key.result, "admin_secret_access_key": secret_key.result},
+            string_data={
+                S3_CONFIG_KEY: pulumi.Output.all(access_key.result, secret_key.result).apply(
+                    lambda k: s3_identities(*k)
+                )
+            },
             opts=in_ns,
         )
 
@@ -62,6 +81,7 @@ class ObjectStore(pulumi.ComponentResource):
                     "s3": {
                         "enabled": True,
                         "enableAuth": True,
+                        "existingConfigSecret": CREDENTIALS_SECRET,
                         "createBuckets": [{"name": args.bucket, "anonymousRead": False, "versioning": "Enabled"}],
                     },
                     "data": {
@@ -74,16 +94,8 @@ class ObjectStore(pulumi.ComponentResource):
                         "limits": {"cpu": "1", "memory": "1Gi"},
                     },
                 },
-                "s3": {
-                    "port": S3_PORT,
-                    "credentials": {
-                        "admin": {
-                            "existingSecret": CREDENTIALS_SECRET,
-                            "accessKeyKey": "admin_access_key_id",
-                            "secretKeyKey": "admin_secret_access_key",
-                        }
-                    },
-                },
+                # Charts before 4.15 read auth for the all-in-one S3 gateway from here only.
+                "s3": {"port": S3_PORT, "enableAuth": True, "existingConfigSecret": CREDENTIALS_SECRET},
             },
             pulumi.ResourceOptions(parent=self, depends_on=[credentials], protect=args.protect),
         )

@@ -3,8 +3,8 @@
 import pytest
 
 from clouds.azure.capacity import aks_taint
+from clouds.contract import GPU_NODE_LABEL
 from config.model import Taint, TaintEffect
-from k8s_platform.autoscaling import GPU_NODE_LABEL
 from offline.harness import StackRun
 
 POOL = "azure-native:containerservice:AgentPool"

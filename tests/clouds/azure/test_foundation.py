@@ -111,6 +111,12 @@ def test_stack_exports_what_users_need_next(azure: StackRun) -> None:
         assert azure.outputs[key], key
 
 
+def test_stack_exports_the_storage_uris(azure: StackRun) -> None:
+    account = azure.outputs["storageAccount"]
+    assert azure.outputs["blobEndpoint"] == f"https://{account}.blob.core.windows.net/"
+    assert azure.outputs["artifactStoreUri"].startswith(f"wasbs://mlflow-artifacts@{account}.blob.core.windows.net/")
+
+
 def test_cluster_ready_includes_the_node_pools() -> None:
     ready = foundation_run().contract.cluster_ready
     assert {type(r).__name__ for r in ready} == {"Cluster", "NodePools"}

@@ -17,3 +17,7 @@ def test_kubelet_identity_may_pull_from_this_registry_only(azure: StackRun) -> N
     assert pull["roleDefinitionId"].endswith("/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d")
     assert pull["scope"].endswith(f"/Microsoft.ContainerRegistry/registries/{registry}")
     assert pull["principalId"] == mock_guid("kubelet-object", "mlops-dev-aks")
+
+
+def test_registry_is_protected_because_pushed_images_may_exist_nowhere_else(azure: StackRun) -> None:
+    assert azure.one("azure-native:containerregistry:Registry").protect

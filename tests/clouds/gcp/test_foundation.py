@@ -48,3 +48,17 @@ def test_every_team_gets_its_own_prefix_scoped_identity() -> None:
 def test_only_external_secrets_reads_platform_secrets() -> None:
     readers = [a.workload for a in access_for([]) if a.read_platform_secrets]
     assert readers == [Workloads.EXTERNAL_SECRETS]
+
+
+def test_every_stateful_resource_is_protected_from_destroy() -> None:
+    stateful = {
+        "gcp:storage/bucket:Bucket",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:sql/database:Database",
+        "gcp:artifactregistry/repository:Repository",
+        "gcp:kms/keyRing:KeyRing",
+        "gcp:kms/cryptoKey:CryptoKey",
+    }
+    found = [r for r in stack_run("dev-gcp").resources if r.type in stateful]
+    assert {r.type for r in found} == stateful
+    assert [r.name for r in found if not r.protect] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from offline.harness import StackRun
 from offline.mocks.random import fake_password
 from tests.conftest import stack_run
@@ -23,13 +25,21 @@ def test_artifact_bucket_is_created_private_and_versioned() -> None:
     assert values["allInOne"]["s3"]["enableAuth"] is True
 
 
-def test_object_store_keys_are_generated_and_reach_the_chart_only_through_a_secret() -> None:
+def test_the_only_s3_identity_is_the_platforms_with_the_generated_secret_key() -> None:
+    credentials = local().one(SECRET, "object-store-credentials")
+    (identity,) = json.loads(credentials.inputs["stringData"]["seaweedfs_s3_config"])["identities"]
+    assert identity["credentials"][0]["secretKey"] == fake_password("object-store-secret-key")
+    assert identity["name"] != "anonymous"
+
+
+def test_s3_gateway_requires_auth_from_that_secret_on_every_chart_layout() -> None:
     run = local()
-    credentials = run.one(SECRET, "object-store-credentials")
-    assert credentials.inputs["stringData"]["admin_secret_access_key"] == fake_password("object-store-secret-key")
-    admin = run.one(RELEASE, "seaweedfs").inputs["values"]["s3"]["credentials"]["admin"]
-    assert admin["existingSecret"] == credentials.inputs["metadata"]["name"]
-    assert "secretKey" not in admin
+    secret_name = run.one(SECRET, "object-store-credentials").inputs["metadata"]["name"]
+    values = run.one(RELEASE, "seaweedfs").inputs["values"]
+    # The all-in-one keys (chart >= 4.15) and the top-level ones (every 4.x chart) must agree.
+    for s3 in (values["s3"], values["allInOne"]["s3"]):
+        assert (s3["enableAuth"], s3["existingConfigSecret"]) == (True, secret_name)
+    assert fake_password("object-store-secret-key") not in json.dumps(values)
 
 
 def test_object_store_data_is_on_a_persistent_volume_of_the_configured_class() -> None:
