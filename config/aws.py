@@ -18,6 +18,8 @@ AWS_REGIONS = (
     "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
     "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
     "sa-east-1", "me-central-1",
+    "cn-north-1", "cn-northwest-1",  # aws-cn
+    "us-gov-west-1", "us-gov-east-1",  # aws-us-gov
 )  # fmt: skip
 
 LOG_RETENTION_DAYS = (
@@ -46,7 +48,8 @@ LOG_RETENTION_DAYS = (
 )
 """The only retention periods CloudWatch Logs accepts."""
 
-IAM_ROLE_ARN = r"^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
+IAM_ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
+"""An IAM role in any partition: aws, aws-cn (China) or aws-us-gov (GovCloud)."""
 IamRoleArn = Annotated[str, StringConstraints(pattern=IAM_ROLE_ARN)]
 
 
@@ -120,7 +123,7 @@ class AwsSettings(CloudSettings):
                     (
                         f"teams.{index}.identityGroup",
                         f"got {team.identity_group!r}; on AWS this is the IAM role ARN the team signs in with "
-                        "(arn:aws:iam::<account>:role/<name>)",
+                        "(arn:<partition>:iam::<account>:role/<name>)",
                     )
                 )
         return problems

@@ -14,7 +14,7 @@ from k8s_platform.catalog import ARGO_WORKFLOWS
 from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
-from k8s_platform.object_store import credentials_secret, endpoint_host
+from k8s_platform.object_store import credentials_secret, endpoint_host, s3_endpoint
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 
@@ -55,7 +55,7 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
             return {
                 "s3": {
                     "bucket": store.bucket,
-                    "endpoint": "s3.amazonaws.com",
+                    "endpoint": s3_endpoint(store.region),
                     "region": store.region,
                     "useSDKCreds": True,
                     "keyFormat": ARTIFACT_KEY_FORMAT,

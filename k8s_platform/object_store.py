@@ -17,6 +17,13 @@ AWS_ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 """Key names boto3 (MLflow, KServe's storage initializer) reads when the Secret is loaded as environment."""
 
 
+def s3_endpoint(region: str | None) -> str:
+    """Amazon S3's regional endpoint; the China partition serves it under its own domain."""
+    if not region:
+        return "s3.amazonaws.com"
+    return f"s3.{region}.amazonaws.com" + (".cn" if region.startswith("cn-") else "")
+
+
 def endpoint_host(store: ArtifactStore) -> pulumi.Output[str]:
     """The in-cluster endpoint without its scheme (`host:port`): the form S3 clients take."""
     return pulumi.Output.from_input(store.endpoint_url or "").apply(

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from clouds.aws.cluster import Cluster
-from clouds.aws.iam import Statement, allow, deny_insecure_transport, policy_document, service_role
+from clouds.aws.iam import Partition, Statement, allow, deny_insecure_transport, policy_document, service_role
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.network import DISCOVERY_TAG
 from clouds.contract import NODE_POOL_LABEL, Workloads
@@ -66,33 +66,48 @@ class CapacityArgs:
     system_pool: SystemNodePool
     account_id: pulumi.Input[str]
     region: str
+    partition: Partition
+    karpenter: bool
+    """Declare what Karpenter needs (node role, interruption queue, controller role); False when it is disabled."""
+
+
+@dataclass(frozen=True)
+class KarpenterResources:
+    node_role: aws.iam.Role
+    interruption_queue: aws.sqs.Queue
+    controller: WorkloadRole
 
 
 class Capacity(pulumi.ComponentResource):
     system_nodes: aws.eks.NodeGroup
-    karpenter_node_role: aws.iam.Role
-    interruption_queue: aws.sqs.Queue
-    karpenter: WorkloadRole
+    karpenter: KarpenterResources | None
+    """None when the stack does not install Karpenter: nothing of it exists in AWS either."""
 
     def __init__(self, name: str, args: CapacityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:aws:Capacity", name, None, opts)
+        self.system_nodes = self._system_node_group(name, args)
+        self.karpenter = self._karpenter(name, args) if args.karpenter else None
+        outputs: dict[str, pulumi.Input[str]] = {"systemNodeGroup": self.system_nodes.node_group_name}
+        if self.karpenter:
+            outputs["karpenterNodeRole"] = self.karpenter.node_role.name
+            outputs["interruptionQueue"] = self.karpenter.interruption_queue.name
+        self.register_outputs(outputs)
+
+    def _karpenter(self, name: str, args: CapacityArgs) -> KarpenterResources:
         child = pulumi.ResourceOptions(parent=self)
         cluster = args.cluster
-
-        self.system_nodes = self._system_node_group(name, args)
-
         # Karpenter's nodes join through an EC2_LINUX access entry (API auth mode; there is no aws-auth).
-        self.karpenter_node_role = service_role(
+        node_role = service_role(
             f"{name}-karpenter-node",
-            "ec2.amazonaws.com",
-            NODE_POLICIES,
+            args.partition.host("ec2"),
+            [args.partition.managed_policy(p) for p in NODE_POLICIES],
             child,
             description=f"Nodes Karpenter launches for {cluster.cluster_name}",
         )
         aws.eks.AccessEntry(
             f"{name}-karpenter-node",
             cluster_name=cluster.eks.name,
-            principal_arn=self.karpenter_node_role.arn,
+            principal_arn=node_role.arn,
             type="EC2_LINUX",
             opts=child,
         )
@@ -105,8 +120,8 @@ class Capacity(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.interruption_queue = self._interruption_queue(name, cluster.cluster_name)
-        self.karpenter = WorkloadRole(
+        queue = self._interruption_queue(name, cluster.cluster_name)
+        controller = WorkloadRole(
             f"{name}-karpenter",
             WorkloadRoleArgs(
                 cluster_name=cluster.eks.name,
@@ -117,19 +132,14 @@ class Capacity(pulumi.ComponentResource):
                     cluster_name=cluster.cluster_name,
                     cluster_arn=cluster.arn,
                     region=args.region,
-                    queue_arn=self.interruption_queue.arn,
-                    node_role_arn=self.karpenter_node_role.arn,
+                    partition=args.partition,
+                    queue_arn=queue.arn,
+                    node_role_arn=node_role.arn,
                 ),
             ),
             child,
         )
-        self.register_outputs(
-            {
-                "systemNodeGroup": self.system_nodes.node_group_name,
-                "karpenterNodeRole": self.karpenter_node_role.name,
-                "interruptionQueue": self.interruption_queue.name,
-            }
-        )
+        return KarpenterResources(node_role, queue, controller)
 
     def _system_node_group(self, name: str, args: CapacityArgs) -> aws.eks.NodeGroup:
         """On-demand nodes for controllers (CoreDNS, Karpenter itself): never spot, so the autoscaler survives."""
@@ -137,8 +147,8 @@ class Capacity(pulumi.ComponentResource):
         pool = args.system_pool
         role = service_role(
             f"{name}-system-node",
-            "ec2.amazonaws.com",
-            NODE_POLICIES,
+            args.partition.host("ec2"),
+            [args.partition.managed_policy(p) for p in NODE_POLICIES],
             child,
             description=f"System node group of {args.cluster.cluster_name}",
         )
@@ -203,6 +213,7 @@ class Capacity(pulumi.ComponentResource):
             policy=policy_document(
                 [
                     {
+                        # Karpenter's CloudFormation names these principals alike in every partition.
                         "Sid": "EventBridgeSends",
                         "Effect": "Allow",
                         "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
@@ -231,6 +242,7 @@ def karpenter_controller_policy(
     cluster_name: str,
     cluster_arn: pulumi.Input[str],
     region: str,
+    partition: Partition,
     queue_arn: pulumi.Input[str],
     node_role_arn: pulumi.Input[str],
 ) -> list[Statement]:
@@ -239,7 +251,7 @@ def karpenter_controller_policy(
     Launching is limited to resources tagged for this cluster and a NodePool, termination to instances
     Karpenter launched for it, PassRole to the node role.
     """
-    ec2 = f"arn:aws:ec2:{region}"
+    ec2 = f"arn:{partition.name}:ec2:{region}"
     owned = f"kubernetes.io/cluster/{cluster_name}"
     launched = [f"{ec2}:*:{kind}/*" for kind in ("fleet", "instance", "volume", "network-interface", "launch-template")]
     profile_tags = {
@@ -319,7 +331,11 @@ def karpenter_controller_policy(
             {"StringEquals": {"aws:RequestedRegion": region}},
             sid="AllowRegionalReadActions",
         ),
-        allow(["ssm:GetParameter"], [f"arn:aws:ssm:{region}::parameter/aws/service/*"], sid="AllowSSMReadActions"),
+        allow(
+            ["ssm:GetParameter"],
+            [f"arn:{partition.name}:ssm:{region}::parameter/aws/service/*"],
+            sid="AllowSSMReadActions",
+        ),
         allow(["pricing:GetProducts"], ["*"], sid="AllowPricingReadActions"),
         allow(
             ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
@@ -329,7 +345,8 @@ def karpenter_controller_policy(
         allow(
             ["iam:PassRole"],
             [node_role_arn],
-            {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            # Upstream names both spellings of EC2's principal; the partition's own is the one that matches.
+            {"StringEquals": {"iam:PassedToService": partition.host("ec2")}},
             sid="AllowPassingInstanceRole",
         ),
         allow(

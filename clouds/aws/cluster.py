@@ -10,13 +10,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from clouds.aws.iam import service_role
+from clouds.aws.iam import Partition, service_role
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.kms import customer_key
 from clouds.common import exec_kubeconfig
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
-CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
 DEFAULT_STORAGE_CLASS = "gp3"
 
 
@@ -38,6 +38,7 @@ class ClusterArgs:
     name: str
     kubernetes_version: str
     region: str
+    partition: Partition
     subnet_ids: Sequence[pulumi.Input[str]]
     """Private subnets: the control plane's network interfaces and the nodes live there."""
     service_cidr: str
@@ -72,8 +73,8 @@ class Cluster(pulumi.ComponentResource):
         )
         role = service_role(
             f"{name}-role",
-            "eks.amazonaws.com",
-            ["AmazonEKSClusterPolicy"],
+            "eks.amazonaws.com",  # EKS keeps this principal in every partition, China included
+            [args.partition.managed_policy("AmazonEKSClusterPolicy")],
             child,
             description=f"EKS control plane of {args.name}",
         )
@@ -131,7 +132,7 @@ class Cluster(pulumi.ComponentResource):
         ]
 
         for index, principal in enumerate(args.admin_role_arns):
-            self._cluster_admin(f"{name}-admin-{index}", principal)
+            self._cluster_admin(f"{name}-admin-{index}", principal, args.partition)
         for access in args.team_access:
             aws.eks.AccessEntry(
                 f"{name}-team-{access.team}",
@@ -144,7 +145,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.register_outputs({"name": args.name, "endpoint": self.endpoint, "arn": self.arn})
 
-    def _cluster_admin(self, name: str, principal: str) -> None:
+    def _cluster_admin(self, name: str, principal: str, partition: Partition) -> None:
         entry = aws.eks.AccessEntry(
             name,
             cluster_name=self.eks.name,
@@ -156,7 +157,7 @@ class Cluster(pulumi.ComponentResource):
             name,
             cluster_name=self.eks.name,
             principal_arn=entry.principal_arn,
-            policy_arn=CLUSTER_ADMIN_POLICY,
+            policy_arn=f"arn:{partition.name}:eks::aws:{CLUSTER_ADMIN_POLICY}",
             access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -216,6 +217,7 @@ def kubeconfig(
 class ClusterAddonsArgs:
     cluster: Cluster
     account_id: pulumi.Input[str]
+    partition: Partition
     kubernetes_provider: k8s.Provider
     nodes: Sequence[pulumi.Resource]
     """What must exist before these add-ons: CoreDNS and the EBS CSI controller need a node to run on."""
@@ -237,7 +239,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 cluster_arn=cluster.arn,
                 account_id=args.account_id,
                 statements=[],
-                managed_policies=["service-role/AmazonEBSCSIDriverPolicy"],
+                managed_policies=[args.partition.managed_policy("service-role/AmazonEBSCSIDriverPolicy")],
             ),
             pulumi.ResourceOptions(parent=self),
         )

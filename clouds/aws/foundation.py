@@ -18,7 +18,7 @@ from clouds.aws.cluster import (
     TeamAccess,
 )
 from clouds.aws.database import Postgres, PostgresArgs
-from clouds.aws.iam import Statement
+from clouds.aws.iam import Statement, lookup_partition
 from clouds.aws.identity import (
     POD_IDENTITY_AGENT,
     WorkloadRole,
@@ -73,6 +73,8 @@ class AwsFoundation(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         on_aws = pulumi.ResourceOptions(parent=self, providers=[provider])
+        # aws, aws-cn or aws-us-gov: every ARN and partition-specific principal below is built from it.
+        partition = lookup_partition(pulumi.InvokeOptions(parent=self, provider=provider))
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
         ).account_id
@@ -110,6 +112,7 @@ class AwsFoundation(pulumi.ComponentResource):
                 name=cluster_name,
                 kubernetes_version=config.cluster.kubernetes_version,
                 region=region,
+                partition=partition,
                 subnet_ids=network.private_subnet_ids,
                 service_cidr=str(config.network.service_cidr),
                 endpoint_allow_list=[str(c) for c in config.cluster.endpoint_allow_list],
@@ -129,6 +132,8 @@ class AwsFoundation(pulumi.ComponentResource):
                 system_pool=config.node_pools.system,
                 account_id=account_id,
                 region=region,
+                partition=partition,
+                karpenter=config.components.node_autoscaler.enabled,
             ),
             on_aws,
         )
@@ -138,6 +143,7 @@ class AwsFoundation(pulumi.ComponentResource):
             ClusterAddonsArgs(
                 cluster=cluster,
                 account_id=account_id,
+                partition=partition,
                 kubernetes_provider=kubernetes,
                 nodes=[capacity.system_nodes],
             ),
@@ -192,21 +198,22 @@ class AwsFoundation(pulumi.ComponentResource):
             on_aws,
         )
 
-        # Every workload gets its own role with exactly what it touches (the shared table in clouds/contract.py).
+        # Every workload gets its own role with exactly what it touches (the shared table in clouds/contract.py),
+        # and, like there, only a workload the stack installs gets one: the controller comes with the gateway.
         bucket_arn, bucket_key = artifacts.bucket.arn, artifacts.key.arn
-        policies: dict[Workload, list[Statement]] = {
-            Workloads.AWS_LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(),
-        }
+        policies: dict[Workload, list[Statement]] = {}
+        if config.components.gateway.enabled:
+            policies[Workloads.AWS_LOAD_BALANCER_CONTROLLER] = load_balancer_controller_policy(partition)
         for workload, access in workload_access(
             config.object_store.artifact_prefix, config.components, config.teams
         ).items():
             statements = policies.setdefault(workload, [])
             if access.artifact_prefixes:
                 statements += s3_prefix_access(
-                    bucket_arn, access.artifact_prefixes, bucket_key, region, write=access.writes_artifacts
+                    bucket_arn, access.artifact_prefixes, bucket_key, region, partition, write=access.writes_artifacts
                 )
             if access.reads_platform_secrets:
-                statements += secrets_read(secrets.secret_arns, secrets.key.arn, region)
+                statements += secrets_read(secrets.secret_arns, secrets.key.arn, region, partition)
         # A team's role is protected like its namespace: removing the team is refused until `forceRemove`.
         protected = {Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams}
         identities: dict[str, WorkloadIdentity] = {}
@@ -224,8 +231,10 @@ class AwsFoundation(pulumi.ComponentResource):
             )
             assert role.identity is not None
             identities[workload.name] = role.identity
-        assert capacity.karpenter.identity is not None
-        identities[Workloads.KARPENTER.name] = capacity.karpenter.identity
+        karpenter = capacity.karpenter
+        if karpenter:
+            assert karpenter.controller.identity is not None
+            identities[Workloads.KARPENTER.name] = karpenter.controller.identity
 
         self.contract = PlatformContract(
             cloud="aws",
@@ -242,14 +251,17 @@ class AwsFoundation(pulumi.ComponentResource):
                 karpenter=KarpenterInputs(
                     cluster_name=cluster.eks.name,
                     cluster_endpoint=cluster.endpoint,
-                    interruption_queue_name=capacity.interruption_queue.name,
-                    node_role_name=capacity.karpenter_node_role.name,
+                    interruption_queue_name=karpenter.interruption_queue.name,
+                    node_role_name=karpenter.node_role.name,
                     discovery_tag_value=cluster_name,
                     ami_alias=settings.karpenter_ami_alias,
                     cpu_pool=config.node_pools.cpu_spot,
                     gpu_pool=config.node_pools.gpu_spot,
                 ),
-            ),
+            )
+            if karpenter
+            # Without Karpenter the cluster is its system node group, at the size the stack file gives it.
+            else Autoscaling(nodes=NodeAutoscalerKind.NONE, keda=KedaSource.HELM),
             ingress=Ingress(
                 load_balancer=LoadBalancerProvisioner.AWS_LOAD_BALANCER_CONTROLLER,
                 service_annotations=gateway_service_annotations(public=config.dns.domain is not None),
@@ -271,16 +283,18 @@ class AwsFoundation(pulumi.ComponentResource):
             # Platform controllers belong on the on-demand system node group, never on spot capacity.
             platform_placement=system_pool_placement(config.node_pools.system, SYSTEM_POOL_LABEL),
         )
-        self.stack_outputs = {
+        outputs: dict[str, pulumi.Input[object]] = {
             "region": region,
             "vpcId": network.vpc_id,
             "clusterEndpoint": cluster.endpoint,
             "artifactBucket": artifacts.bucket.bucket,
             "registryUrl": registry.url,
-            "karpenterInterruptionQueue": capacity.interruption_queue.name,
             "secretNames": list(secrets.secret_keys.values()),
         }
-        self.register_outputs(dict(self.stack_outputs))
+        if karpenter:
+            outputs["karpenterInterruptionQueue"] = karpenter.interruption_queue.name
+        self.stack_outputs = outputs
+        self.register_outputs(outputs)
 
 
 def gateway_service_annotations(public: bool) -> dict[str, str]:

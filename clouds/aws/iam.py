@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -10,7 +11,28 @@ import pulumi_aws as aws
 
 Statement = dict[str, Any]
 
-MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+
+@dataclass(frozen=True)
+class Partition:
+    """The AWS partition the stack's region belongs to (aws, aws-cn, aws-us-gov): ARNs never hard-code `arn:aws:`."""
+
+    name: str
+    dns_suffix: str
+    """`amazonaws.com`, or `amazonaws.com.cn` in China: part of some service principals and endpoints."""
+
+    def managed_policy(self, path: str) -> str:
+        """An AWS-managed policy by its path under `policy/`, e.g. `service-role/AmazonEBSCSIDriverPolicy`."""
+        return f"arn:{self.name}:iam::aws:policy/{path}"
+
+    def host(self, service: str) -> str:
+        """`<service>.<dns suffix>`: the EC2 principal and regional endpoints (kms:ViaService) differ in China."""
+        return f"{service}.{self.dns_suffix}"
+
+
+def lookup_partition(opts: pulumi.InvokeOptions) -> Partition:
+    """The partition of the provider's region, asked of AWS (plain strings, so ARNs stay plain f-strings)."""
+    found = aws.get_partition(opts=opts)
+    return Partition(found.partition, found.dns_suffix)
 
 
 def allow(
@@ -51,6 +73,16 @@ def trust_service(service: str, actions: Sequence[str] = ("sts:AssumeRole",)) ->
     )
 
 
+def attach_managed_policies(
+    name: str, role: aws.iam.Role, policy_arns: Sequence[str], opts: pulumi.ResourceOptions
+) -> None:
+    """Attach AWS-managed policies (ARNs from `Partition.managed_policy`), one attachment named after each."""
+    for policy_arn in policy_arns:
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{policy_arn.rsplit('/', 1)[-1].lower()}", role=role.name, policy_arn=policy_arn, opts=opts
+        )
+
+
 def service_role(
     name: str,
     service: str,
@@ -58,13 +90,7 @@ def service_role(
     opts: pulumi.ResourceOptions,
     description: str,
 ) -> aws.iam.Role:
-    """A role an AWS service (EC2, EKS, VPC Flow Logs) assumes, with AWS-managed policies attached."""
+    """A role an AWS service (EC2, EKS, VPC Flow Logs) assumes, with AWS-managed policies (ARNs) attached."""
     role = aws.iam.Role(name, assume_role_policy=trust_service(service), description=description, opts=opts)
-    for policy in managed_policies:
-        aws.iam.RolePolicyAttachment(
-            f"{name}-{policy.rsplit('/', 1)[-1].lower()}",
-            role=role.name,
-            policy_arn=f"{MANAGED_POLICY}{policy}",
-            opts=opts,
-        )
+    attach_managed_policies(name, role, managed_policies, opts)
     return role

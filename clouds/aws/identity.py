@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from clouds.aws.iam import MANAGED_POLICY, Statement, allow, policy_document
+from clouds.aws.iam import Partition, Statement, allow, attach_managed_policies, policy_document
 from clouds.contract import LinkLocalEndpoint, Workload, WorkloadIdentity
 
+# The same in every partition (EKS documents no `.amazonaws.com.cn` form for the Pod Identity principal).
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 POD_IDENTITY_AGENT = LinkLocalEndpoint("169.254.170.23/32", 80)
 """The Pod Identity agent DaemonSet serves credentials here (not on the metadata endpoint, which stays blocked)."""
@@ -32,7 +33,7 @@ class WorkloadRoleArgs:
     workload: Workload | None = None
     """Bind the role to this namespace/service account; None when an EKS add-on binds it itself."""
     managed_policies: Sequence[str] = field(default_factory=tuple)
-    """AWS-managed policies (path under arn:aws:iam::aws:policy/), for add-ons AWS maintains a policy for."""
+    """AWS-managed policy ARNs (`Partition.managed_policy`), for add-ons AWS maintains a policy for."""
 
 
 class WorkloadRole(pulumi.ComponentResource):
@@ -51,13 +52,7 @@ class WorkloadRole(pulumi.ComponentResource):
         )
         if args.statements:
             aws.iam.RolePolicy(name, role=self.role.id, policy=policy_document(args.statements), opts=child)
-        for policy in args.managed_policies:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{policy.rsplit('/', 1)[-1].lower()}",
-                role=self.role.name,
-                policy_arn=f"{MANAGED_POLICY}{policy}",
-                opts=child,
-            )
+        attach_managed_policies(name, self.role, args.managed_policies, child)
 
         self.identity = None
         if args.workload is not None:
@@ -92,6 +87,7 @@ def s3_prefix_access(
     prefixes: Sequence[str],
     key_arn: pulumi.Input[str],
     region: str,
+    partition: Partition,
     write: bool,
 ) -> list[Statement]:
     """List, read (and write) objects under `prefixes` of one bucket, and use its key only through S3."""
@@ -111,12 +107,17 @@ def s3_prefix_access(
         allow(["s3:GetBucketLocation"], [bucket_arn], sid="LocateBucket"),
         allow(object_actions, objects, sid="ObjectsUnderOwnPrefix"),
         allow(
-            key_actions, [key_arn], {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}, sid="BucketKey"
+            key_actions,
+            [key_arn],
+            {"StringEquals": {"kms:ViaService": partition.host(f"s3.{region}")}},
+            sid="BucketKey",
         ),
     ]
 
 
-def secrets_read(secret_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str], region: str) -> list[Statement]:
+def secrets_read(
+    secret_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str], region: str, partition: Partition
+) -> list[Statement]:
     """Read exactly the platform's secrets (External Secrets), decrypting only through Secrets Manager."""
     return [
         allow(
@@ -132,7 +133,7 @@ def secrets_read(secret_arns: Sequence[pulumi.Input[str]], key_arn: pulumi.Input
         allow(
             ["kms:Decrypt"],
             [key_arn],
-            {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            {"StringEquals": {"kms:ViaService": partition.host(f"secretsmanager.{region}")}},
             sid="SecretsKey",
         ),
     ]
@@ -171,22 +172,24 @@ LB_OWNED_MUTATIONS = (
 )  # fmt: skip
 
 
-def load_balancer_controller_policy() -> list[Statement]:
+def load_balancer_controller_policy(partition: Partition) -> list[Statement]:
     """The AWS Load Balancer Controller's policy (docs/install/iam_policy.json at v3.5.0), as data.
 
     Kept statement for statement with upstream, so a controller upgrade is a diff against that file:
-    mutations are conditioned on the controller's own `elbv2.k8s.aws/cluster` tag.
+    mutations are conditioned on the controller's own `elbv2.k8s.aws/cluster` tag. Upstream's
+    iam_policy_cn.json and iam_policy_us-gov.json differ only in the ARN partition.
     """
     request_tag = "aws:RequestTag/elbv2.k8s.aws/cluster"
     resource_tag = "aws:ResourceTag/elbv2.k8s.aws/cluster"
-    elb = "arn:aws:elasticloadbalancing:*:*"
+    elb = f"arn:{partition.name}:elasticloadbalancing:*:*"
     load_balancers = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*", f"{elb}:loadbalancer/app/*/*"]
     listeners = [f"{elb}:{kind}/{lb}/*/*/*" for kind in ("listener", "listener-rule") for lb in ("net", "app")]
-    security_groups = ["arn:aws:ec2:*:*:security-group/*"]
+    security_groups = [f"arn:{partition.name}:ec2:*:*:security-group/*"]
     return [
         allow(
             ["iam:CreateServiceLinkedRole"],
             ["*"],
+            # Upstream keeps this service name in every partition's policy.
             {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
         ),
         allow(LB_DESCRIBE_ACTIONS, ["*"], sid="Describe"),

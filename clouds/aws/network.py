@@ -146,6 +146,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
+            # The flow-logs principal is the same in every partition.
             assume_role_policy=trust_service("vpc-flow-logs.amazonaws.com"),
             description=f"VPC flow logs of {args.name} write to their log group",
             opts=child,

@@ -113,6 +113,7 @@ class ArtifactBucket(pulumi.ComponentResource):
                 {
                     "Sid": "S3ServerAccessLogs",
                     "Effect": "Allow",
+                    # One spelling of S3's log-delivery principal in every partition (no `.amazonaws.com.cn` form).
                     "Principal": {"Service": "logging.s3.amazonaws.com"},
                     "Action": "s3:PutObject",
                     "Resource": pulumi.Output.concat(logs.arn, "/*"),

@@ -27,6 +27,23 @@ def _region() -> str:
     return str(settings.get("region", DEFAULT_REGION))
 
 
+def _partition() -> dict[str, str]:
+    """What getPartition answers for the stack's region."""
+    region = _region()
+    if region.startswith("cn-"):
+        return {"partition": "aws-cn", "dnsSuffix": "amazonaws.com.cn", "reverseDnsPrefix": "cn.com.amazonaws"}
+    name = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return {"partition": name, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+
+
+def _arn_partition() -> str:
+    return _partition()["partition"]
+
+
+def _dns_suffix() -> str:
+    return _partition()["dnsSuffix"]
+
+
 def _auto_name(args: pulumi.runtime.MockResourceArgs) -> str:
     """Pulumi auto-naming: the logical name (or name_prefix) plus a random-looking suffix."""
     prefix = args.inputs.get("namePrefix") or args.inputs.get("nodeGroupNamePrefix")
@@ -59,24 +76,28 @@ EC2_ID_PREFIX = {
 
 
 def default_state(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    """Every aws resource: an ARN in this account and region, an auto-name, `tagsAll` mirroring `tags`."""
+    """Every aws resource: an ARN in this account, region and partition, an auto-name, `tagsAll` mirroring `tags`."""
     module, type_name = args.typ.split(":")[1].split("/")[0], args.typ.split(":")[-1]
     name = _name(args)
     state: dict[str, Any] = {
-        "arn": f"arn:aws:{module}:{_region()}:{ACCOUNT_ID}:{_kebab(type_name)}/{name}",
+        "arn": f"arn:{_arn_partition()}:{module}:{_region()}:{ACCOUNT_ID}:{_kebab(type_name)}/{name}",
         "name": name,
         "tagsAll": dict(args.inputs.get("tags") or {}),
     }
     kind = args.typ.split(":")[1].split("/")[-1]
     if module == "ec2" and kind in EC2_ID_PREFIX:
         state["__id"] = f"{EC2_ID_PREFIX[kind]}-0{_hex(args.typ, args.name)}"
-        state["arn"] = f"arn:aws:ec2:{_region()}:{ACCOUNT_ID}:{_kebab(type_name)}/{state['__id']}"
+        state["arn"] = f"arn:{_arn_partition()}:ec2:{_region()}:{ACCOUNT_ID}:{_kebab(type_name)}/{state['__id']}"
     return state
 
 
 def _role(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
-    return {"name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": f"AROA{_hex(name).upper()}"}
+    return {
+        "name": name,
+        "arn": f"arn:{_arn_partition()}:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": f"AROA{_hex(name).upper()}",
+    }
 
 
 def _eks_cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -86,10 +107,10 @@ def _eks_cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     vpc_config["clusterSecurityGroupId"] = f"sg-0{_hex('cluster-sg', name)}"
     vpc_config["vpcId"] = f"vpc-0{_hex('aws:ec2/vpc:Vpc', 'network-vpc')}"
     return {
-        "arn": f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
-        "endpoint": f"https://{endpoint_id}.gr7.{region}.eks.amazonaws.com",
+        "arn": f"arn:{_arn_partition()}:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
+        "endpoint": f"https://{endpoint_id}.gr7.{region}.eks.{_dns_suffix()}",
         "certificateAuthority": {"data": base64.b64encode(f"mock CA of {name}".encode()).decode()},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{endpoint_id}"}]}],
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.{_dns_suffix()}/id/{endpoint_id}"}]}],
         "vpcConfig": vpc_config,
         "platformVersion": "eks.1",
         "status": "ACTIVE",
@@ -102,7 +123,7 @@ def _node_group(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     cluster = args.inputs.get("clusterName", "cluster")
     return {
         "nodeGroupName": name,
-        "arn": f"arn:aws:eks:{_region()}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}/{_hex(name, length=8)}",
+        "arn": f"arn:{_arn_partition()}:eks:{_region()}:{ACCOUNT_ID}:nodegroup/{cluster}/{name}/{_hex(name, length=8)}",
         "status": "ACTIVE",
     }
 
@@ -111,8 +132,8 @@ def _bucket(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     bucket = str(args.inputs.get("bucket") or _auto_name(args))
     return {
         "bucket": bucket,
-        "arn": f"arn:aws:s3:::{bucket}",
-        "bucketRegionalDomainName": f"{bucket}.s3.{_region()}.amazonaws.com",
+        "arn": f"arn:{_arn_partition()}:s3:::{bucket}",
+        "bucketRegionalDomainName": f"{bucket}.s3.{_region()}.{_dns_suffix()}",
         "region": _region(),
         "__id": bucket,
     }
@@ -120,13 +141,13 @@ def _bucket(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 
 def _rds_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     identifier = str(args.inputs.get("identifier") or _auto_name(args))
-    address = f"{identifier}.c{_hex(identifier, length=11)}.{_region()}.rds.amazonaws.com"
+    address = f"{identifier}.c{_hex(identifier, length=11)}.{_region()}.rds.{_dns_suffix()}"
     port = int(args.inputs.get("port", 5432))
     return {
         "address": address,
         "endpoint": f"{address}:{port}",
         "port": port,
-        "arn": f"arn:aws:rds:{_region()}:{ACCOUNT_ID}:db:{identifier}",
+        "arn": f"arn:{_arn_partition()}:rds:{_region()}:{ACCOUNT_ID}:db:{identifier}",
         "resourceId": f"db-{_hex(identifier, length=26).upper()}",
         "status": "available",
     }
@@ -135,38 +156,38 @@ def _rds_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 def _repository(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
     return {
-        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{_region()}.amazonaws.com/{name}",
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{_region()}.{_dns_suffix()}/{name}",
         "registryId": ACCOUNT_ID,
-        "arn": f"arn:aws:ecr:{_region()}:{ACCOUNT_ID}:repository/{name}",
+        "arn": f"arn:{_arn_partition()}:ecr:{_region()}:{ACCOUNT_ID}:repository/{name}",
     }
 
 
 def _queue(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
-    url = f"https://sqs.{_region()}.amazonaws.com/{ACCOUNT_ID}/{name}"
-    return {"url": url, "arn": f"arn:aws:sqs:{_region()}:{ACCOUNT_ID}:{name}", "__id": url}
+    url = f"https://sqs.{_region()}.{_dns_suffix()}/{ACCOUNT_ID}/{name}"
+    return {"url": url, "arn": f"arn:{_arn_partition()}:sqs:{_region()}:{ACCOUNT_ID}:{name}", "__id": url}
 
 
 def _kms_key(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     h = _hex(args.name, length=32)
     key_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-    return {"keyId": key_id, "arn": f"arn:aws:kms:{_region()}:{ACCOUNT_ID}:key/{key_id}", "__id": key_id}
+    return {"keyId": key_id, "arn": f"arn:{_arn_partition()}:kms:{_region()}:{ACCOUNT_ID}:key/{key_id}", "__id": key_id}
 
 
 def _secret(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     suffix = "".join(string.ascii_letters[int(c, 16) * 3 % 52] for c in _hex(args.name, length=6))
-    arn = f"arn:aws:secretsmanager:{_region()}:{ACCOUNT_ID}:secret:{_name(args)}-{suffix}"
+    arn = f"arn:{_arn_partition()}:secretsmanager:{_region()}:{ACCOUNT_ID}:secret:{_name(args)}-{suffix}"
     return {"arn": arn, "__id": arn}
 
 
 def _log_group(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
-    return {"arn": f"arn:aws:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}", "__id": name}
+    return {"arn": f"arn:{_arn_partition()}:logs:{_region()}:{ACCOUNT_ID}:log-group:{name}", "__id": name}
 
 
 def _event_rule(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     name = _name(args)
-    return {"arn": f"arn:aws:events:{_region()}:{ACCOUNT_ID}:rule/{name}", "__id": name}
+    return {"arn": f"arn:{_arn_partition()}:events:{_region()}:{ACCOUNT_ID}:rule/{name}", "__id": name}
 
 
 def _eip(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -181,10 +202,8 @@ def _launch_template(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 def _pod_identity_association(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     association_id = f"a-{_hex(args.name, length=17)}"
     cluster = args.inputs.get("clusterName", "cluster")
-    return {
-        "associationId": association_id,
-        "associationArn": f"arn:aws:eks:{_region()}:{ACCOUNT_ID}:podidentityassociation/{cluster}/{association_id}",
-    }
+    arn = f"arn:{_arn_partition()}:eks:{_region()}:{ACCOUNT_ID}:podidentityassociation/{cluster}/{association_id}"
+    return {"associationId": association_id, "associationArn": arn}
 
 
 RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
@@ -208,7 +227,7 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
 def _caller_identity(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
     return {
         "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/offline-plan",
+        "arn": f"arn:{_arn_partition()}:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/offline-plan",
         "userId": "AROAOFFLINEPLAN:offline-plan",
         "id": ACCOUNT_ID,
     }
@@ -216,7 +235,7 @@ def _caller_identity(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
 
 def _region_call(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
     region = args.args.get("region") or _region()
-    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.{_dns_suffix()}"}
 
 
 def _availability_zones(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -253,7 +272,12 @@ def _addon_version(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
     }
 
 
+def _partition_call(args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    return {"id": _arn_partition(), **_partition()}
+
+
 CALLS: dict[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]] = {
+    "aws:index/getPartition:getPartition": _partition_call,
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getRegion:getRegion": _region_call,

@@ -21,7 +21,8 @@ AWS_ATTACHMENT_TYPES = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
     "aws:iam/policyAttachment:PolicyAttachment",
 )
-AWS_ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/PowerUserAccess")
+# AWS managed policies that grant (nearly) everything, in any partition (aws, aws-cn, aws-us-gov).
+AWS_ADMIN_POLICY = re.compile(r"^arn:aws(-[a-z]+)*:iam::aws:policy/(AdministratorAccess|PowerUserAccess)$")
 # Built-in Azure role definition GUIDs that carry every action (Owner) or every non-authorisation action (Contributor).
 AZURE_OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 AZURE_CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -44,7 +45,7 @@ def check_wildcard_grants(resource: Resource) -> list[str]:
         return [
             m for inline in as_list(resource.props.get("inlinePolicies")) for m in _aws_document(dig(inline, "policy"))
         ]
-    if resource.type in AWS_ATTACHMENT_TYPES and resource.props.get("policyArn") in AWS_ADMIN_POLICIES:
+    if resource.type in AWS_ATTACHMENT_TYPES and AWS_ADMIN_POLICY.match(str(resource.props.get("policyArn", ""))):
         return [f"{resource.props['policyArn']} grants (nearly) every action; attach a policy scoped to what it uses."]
     if resource.type == "azure-native:authorization:RoleDefinition":
         return _azure_role_definition(resource)

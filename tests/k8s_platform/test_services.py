@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pulumi
 import pytest
 
-from clouds.contract import WORKFLOW_ARTIFACT_PREFIX
+from clouds.contract import WORKFLOW_ARTIFACT_PREFIX, ArtifactStore, ArtifactStoreKind
 from config.model import ArgoCd, Components, GitRepository
+from k8s_platform.argo_workflows import artifact_repository
 from offline.harness import StackRun
 from tests.conftest import stack_run
 from tests.k8s_platform.contracts import FLAVOURS, platform_run
@@ -190,3 +192,22 @@ def test_local_workflow_artifacts_reach_the_in_cluster_store_with_keys_from_a_se
     assert s3["endpoint"] == endpoint.removeprefix("http://") and s3["insecure"] is True
     secret = next(s for s in run.of_type("kubernetes:core/v1:Secret") if s.get("metadata.name") == "artifact-store-s3")
     assert {s3["accessKeySecret"]["key"], s3["secretKeySecret"]["key"]} == set(secret.inputs["stringData"])
+
+
+@pytest.mark.parametrize(
+    ("region", "endpoint"),
+    [
+        ("eu-west-1", "s3.eu-west-1.amazonaws.com"),
+        ("cn-north-1", "s3.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "s3.us-gov-west-1.amazonaws.com"),
+    ],
+)
+def test_workflow_artifacts_use_the_regional_s3_endpoint_of_the_buckets_partition(region: str, endpoint: str) -> None:
+    store = ArtifactStore(
+        kind=ArtifactStoreKind.S3,
+        bucket="b",
+        prefix="mlflow",
+        uri=pulumi.Output.from_input("s3://b/mlflow"),
+        region=region,
+    )
+    assert artifact_repository(store)["s3"]["endpoint"] == endpoint

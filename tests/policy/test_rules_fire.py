@@ -200,6 +200,13 @@ def test_eks_secrets_encryption_with_a_key_passes_even_when_the_key_is_not_known
             "scoped to what it uses",
         ),
         (
+            res(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                {"policyArn": "arn:aws-cn:iam::aws:policy/PowerUserAccess"},
+            ),
+            "scoped to what it uses",
+        ),
+        (
             res("azure-native:authorization:RoleDefinition", {"permissions": [{"actions": ["*"]}]}),
             "list the operations",
         ),
@@ -212,7 +219,7 @@ def test_eks_secrets_encryption_with_a_key_passes_even_when_the_key_is_not_known
         ),
         (res("gcp:projects/iAMMember:IAMMember", {"role": "roles/editor", "member": "user:a@b.c"}), "narrow role"),
     ],
-    ids=["aws-star", "aws-admin", "azure-star-role", "azure-owner", "gcp-editor"],
+    ids=["aws-star", "aws-admin", "aws-china-power-user", "azure-star-role", "azure-owner", "gcp-editor"],
 )
 def test_grant_of_every_action_on_everything_is_refused(resource: Resource, fix: str) -> None:
     assert fix in only(check_wildcard_grants(resource))

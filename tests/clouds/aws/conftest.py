@@ -55,8 +55,6 @@ def _export_contract() -> None:
     """Build only the foundation and export its contract as plain data (every Output resolved by the run)."""
     contract: PlatformContract = build_foundation(load_stack_config()).contract
     karpenter = contract.autoscaling.karpenter
-    assert karpenter is not None
-    pools = {"cpuPool": karpenter.cpu_pool, "gpuPool": karpenter.gpu_pool}
     pulumi.export(
         "contract",
         {
@@ -82,14 +80,16 @@ def _export_contract() -> None:
                 for name, i in contract.identities.items()
             },
             "autoscaling": {"nodes": contract.autoscaling.nodes.value, "keda": contract.autoscaling.keda.value},
-            "karpenter": {
+            "karpenter": karpenter
+            and {
                 "clusterName": karpenter.cluster_name,
                 "clusterEndpoint": karpenter.cluster_endpoint,
                 "interruptionQueueName": karpenter.interruption_queue_name,
                 "nodeRoleName": karpenter.node_role_name,
                 "discoveryTagValue": karpenter.discovery_tag_value,
                 "amiAlias": karpenter.ami_alias,
-                **{key: pool.model_dump(mode="json", by_alias=True) for key, pool in pools.items()},
+                "cpuPool": karpenter.cpu_pool.model_dump(mode="json", by_alias=True),
+                "gpuPool": karpenter.gpu_pool.model_dump(mode="json", by_alias=True),
             },
             "ingress": {
                 "loadBalancer": contract.ingress.load_balancer.value,
@@ -134,6 +134,46 @@ def fraud_force_removed() -> StackRun:
 def prod() -> StackRun:
     """The whole dev-aws program with production settings."""
     return _run("prod", _whole_program, "prod-aws", PROD_OVERRIDES)
+
+
+def _in_region(region: str, partition: str) -> dict[str, Any]:
+    """dev-aws moved to another partition's region, with its team and admin roles in that partition."""
+    return {
+        "mlops-platform:aws": {"region": region, "adminRoleArns": [f"arn:{partition}:iam::123456789012:role/admins"]},
+        "mlops-platform:teams": [
+            {"name": "fraud", "identityGroup": f"arn:{partition}:iam::123456789012:role/ds-fraud"},
+            {"name": "search", "identityGroup": f"arn:{partition}:iam::123456789012:role/ds-search"},
+        ],
+    }
+
+
+@pytest.fixture
+def china() -> StackRun:
+    """The whole dev-aws program in cn-north-1 (the aws-cn partition)."""
+    return _run("china", _whole_program, "dev-aws-cn", _in_region("cn-north-1", "aws-cn"))
+
+
+@pytest.fixture
+def govcloud() -> StackRun:
+    """The whole dev-aws program in us-gov-west-1 (the aws-us-gov partition)."""
+    return _run("govcloud", _whole_program, "dev-aws-gov", _in_region("us-gov-west-1", "aws-us-gov"))
+
+
+WITHOUT_AUTOSCALER_AND_GATEWAY = {
+    "mlops-platform:components": {"nodeAutoscaler": {"enabled": False}, "gateway": {"enabled": False}},
+}
+
+
+@pytest.fixture
+def lean() -> StackRun:
+    """The whole dev-aws program with neither Karpenter nor the gateway (so no load balancer controller)."""
+    return _run("lean", _whole_program, "dev-aws-lean", WITHOUT_AUTOSCALER_AND_GATEWAY)
+
+
+@pytest.fixture
+def lean_contract() -> dict[str, Any]:
+    """The contract of that stack, as data."""
+    return _run("lean-contract", _export_contract, "dev-aws-lean", WITHOUT_AUTOSCALER_AND_GATEWAY).outputs["contract"]
 
 
 @pytest.fixture

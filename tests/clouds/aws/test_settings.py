@@ -52,3 +52,20 @@ def test_the_api_endpoint_cannot_be_opened_to_the_whole_internet() -> None:
     (problem,) = _problems(cluster={"endpointAllowList": ["0.0.0.0/0"]})
     assert problem.startswith("mlops-platform:cluster.endpointAllowList")
     assert "whole internet" in problem
+
+
+def test_team_and_admin_roles_may_live_in_china_or_govcloud() -> None:
+    config = parse_stack_config(
+        {
+            **BASE,
+            "aws": {"region": "cn-north-1", "adminRoleArns": ["arn:aws-cn:iam::123456789012:role/admins"]},
+            "teams": [{"name": "fraud", "identityGroup": "arn:aws-us-gov:iam::123456789012:role/ds-fraud"}],
+        },
+        "Pulumi.test.yaml",
+    )
+    assert config.teams[0].identity_group.startswith("arn:aws-us-gov:")
+
+
+def test_a_role_arn_of_an_unknown_partition_is_refused() -> None:
+    (problem,) = _problems(teams=[{"name": "fraud", "identityGroup": "arn:aws-xx:iam::123456789012:role/ds-fraud"}])
+    assert problem.startswith("mlops-platform:teams[0].identityGroup: got 'arn:aws-xx:")
