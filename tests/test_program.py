@@ -5,14 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from offline.harness import ROOT_DIR, StackRun
+from offline.harness import ROOT_DIR, StackRun, stack_file_config
 
 CORE_OUTPUTS = {"cloud", "clusterName", "kubeconfig", "artifactStoreUri", "databaseEndpoint", "mlflowUrl"}
 
 
 def test_every_stack_exports_the_core_outputs(any_stack: StackRun) -> None:
     assert set(any_stack.outputs) >= CORE_OUTPUTS
-    assert any_stack.outputs["cloud"] == any_stack.stack.removeprefix("dev-")
+
+
+def test_cloud_output_is_the_cloud_the_stack_file_names(any_stack: StackRun) -> None:
+    config, _ = stack_file_config(any_stack.stack)
+    assert any_stack.outputs["cloud"] == config["mlops-platform:cloud"]
 
 
 def test_kubeconfig_is_exported_only_as_a_secret(any_stack: StackRun) -> None:
