@@ -45,7 +45,7 @@ SEAWEEDFS = HelmChart(
 )
 CLOUDNATIVE_PG = HelmChart(
     chart="cloudnative-pg",
-    version="0.27.0",
+    version="0.29.0",
     repository="https://cloudnative-pg.github.io/charts",
     namespace="cnpg-system",
     why="PostgreSQL operator for the local stack (CNCF project; backups, failover, TLS)",
