@@ -108,10 +108,10 @@ def _validate(data: dict[str, Any], cloud_key: str | None) -> tuple[StackConfig 
 
 def _problems_from(err: Mapping[str, Any], cloud_key: str | None) -> list[Problem]:
     loc = _stack_file_path(err["loc"], cloud_key)
-    if loc and loc[0] == "cloud" and cloud_key is None:
-        return []  # the cloud itself was already reported
     ctx = err.get("ctx") or {}
     kind = err["type"]
+    if cloud_key is None and ((loc and loc[0] == "cloud") or kind == "config_problems"):
+        return []  # the cloud itself was already reported; checks against a stand-in cloud would mislead
     if kind == "config_problems":
         return [Problem(_join(loc + _key_path(key)), message) for key, message in ctx["problems"]]
     if kind == "config_problem":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from config.aws import AwsSettings
 from config.azure import AzureSettings
@@ -23,6 +23,7 @@ from config.model import (
     TagKey,
     TagValue,
     cross_check_failure,
+    problem,
 )
 from config.operations import Operations
 from config.teams import Team
@@ -64,8 +65,18 @@ class StackConfig(Settings):
     protect: bool = True
     """Protect stateful resources (database, buckets, key stores) from `pulumi destroy`. Keep it on."""
 
+    @field_validator("teams")
+    @classmethod
+    def _team_names_are_unique(cls, teams: list[Team]) -> list[Team]:
+        names = [team.name for team in teams]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise problem(f"{index}.name", f"team {name!r} is listed twice; team names must be unique")
+        return teams
+
     @model_validator(mode="after")
     def _cross_checks(self) -> StackConfig:
+        """Checks against the chosen cloud (the loader skips them when the cloud itself is wrong)."""
         problems: list[tuple[str, str]] = []
         supported = self.cloud.SUPPORTED_KUBERNETES_VERSIONS
         if self.cluster.kubernetes_version not in supported:
@@ -75,10 +86,6 @@ class StackConfig(Settings):
                     f"got {self.cluster.kubernetes_version!r}; {self.cloud.cloud} offers {', '.join(supported)}",
                 )
             )
-        names = [team.name for team in self.teams]
-        for index, name in enumerate(names):
-            if name in names[:index]:
-                problems.append((f"teams.{index}.name", f"team {name!r} is listed twice; team names must be unique"))
         problems += self.cloud.check(self)
         if problems:
             raise cross_check_failure(problems)

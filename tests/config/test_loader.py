@@ -225,3 +225,8 @@ def test_every_stack_file_in_the_repository_is_valid(stack: str) -> None:
     config, _ = stack_file_config(stack)
     parsed = parse_stack_config(decode_project_config(config), f"Pulumi.{stack}.yaml")
     assert parsed.cloud.cloud in stack, "stack files are named after their cloud (dev-aws, prod-gcp, ...)"
+
+
+def test_a_wrong_cloud_does_not_judge_the_kubernetes_version_against_another_cloud() -> None:
+    problems = problems_for({"cloud": "aws2", "cluster": {"kubernetesVersion": "1.30"}})
+    assert [p.split(":")[1] for p in problems] == ["cloud"]
