@@ -14,10 +14,13 @@ from clouds.aws.iam import Partition, service_role
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.kms import customer_key
 from clouds.common import exec_kubeconfig
+from clouds.contract import Workload
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
 DEFAULT_STORAGE_CLASS = "gp3"
+EBS_CSI_CONTROLLER = Workload("ebs-csi-controller", "kube-system", "ebs-csi-controller-sa")
+"""The EBS CSI add-on's controller service account (the add-on installs it in kube-system)."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 account_id=args.account_id,
                 statements=[],
                 managed_policies=[args.partition.managed_policy("service-role/AmazonEBSCSIDriverPolicy")],
+                workload=EBS_CSI_CONTROLLER,
+                associate=False,  # the add-on creates the association itself (below)
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -252,7 +257,7 @@ class ClusterAddons(pulumi.ComponentResource):
             # The add-on creates the Pod Identity association for its own controller service account.
             pod_identity_associations=[
                 aws.eks.AddonPodIdentityAssociationArgs(
-                    role_arn=ebs_role.role.arn, service_account="ebs-csi-controller-sa"
+                    role_arn=ebs_role.role.arn, service_account=EBS_CSI_CONTROLLER.service_account
                 )
             ],
             depends_on=args.nodes,

@@ -31,7 +31,9 @@ class WorkloadRoleArgs:
     statements: Sequence[Statement]
     """The role's whole inline policy: exactly what this workload touches."""
     workload: Workload | None = None
-    """Bind the role to this namespace/service account; None when an EKS add-on binds it itself."""
+    """The namespace/service account the role serves: its trust admits only that account's sessions."""
+    associate: bool = True
+    """Create the Pod Identity association; False when an EKS add-on creates it itself (EBS CSI)."""
     managed_policies: Sequence[str] = field(default_factory=tuple)
     """AWS-managed policy ARNs (`Partition.managed_policy`), for add-ons AWS maintains a policy for."""
 
@@ -46,7 +48,7 @@ class WorkloadRole(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             name,
-            assume_role_policy=policy_document([pod_identity_trust(args.account_id, args.cluster_arn)]),
+            assume_role_policy=policy_document([pod_identity_trust(args.account_id, args.cluster_arn, args.workload)]),
             description=f"Pod Identity role of {args.workload.subject if args.workload else name}",
             opts=child,
         )
@@ -55,7 +57,7 @@ class WorkloadRole(pulumi.ComponentResource):
         attach_managed_policies(name, self.role, args.managed_policies, child)
 
         self.identity = None
-        if args.workload is not None:
+        if args.workload is not None and args.associate:
             aws.eks.PodIdentityAssociation(
                 name,
                 cluster_name=args.cluster_name,
@@ -69,16 +71,28 @@ class WorkloadRole(pulumi.ComponentResource):
         self.register_outputs({"roleArn": self.role.arn})
 
 
-def pod_identity_trust(account_id: pulumi.Input[str], cluster_arn: pulumi.Input[str]) -> Statement:
-    """Only the Pod Identity agent, acting for this account's cluster, may assume the role."""
+def pod_identity_trust(
+    account_id: pulumi.Input[str], cluster_arn: pulumi.Input[str], workload: Workload | None = None
+) -> Statement:
+    """Only the Pod Identity agent, acting for this cluster (and this service account), may assume the role.
+
+    Scoped by the session tags EKS Pod Identity sets on every AssumeRole (EKS User Guide, "List of session tags
+    added by EKS Pod Identity": eks-cluster-arn, kubernetes-namespace, kubernetes-service-account, ...).
+    `aws:SourceArn` is not the cluster: EKS passes the association's ARN there, so a cluster-ARN condition
+    on it never matches and STS denies every pod.
+    """
+    tags: dict[str, pulumi.Input[str]] = {
+        "aws:SourceAccount": account_id,
+        "aws:RequestTag/eks-cluster-arn": cluster_arn,
+    }
+    if workload is not None:
+        tags["aws:RequestTag/kubernetes-namespace"] = workload.namespace
+        tags["aws:RequestTag/kubernetes-service-account"] = workload.service_account
     return {
         "Effect": "Allow",
         "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
         "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": account_id},
-            "ArnEquals": {"aws:SourceArn": cluster_arn},
-        },
+        "Condition": {"StringEquals": tags},
     }
 
 

@@ -40,15 +40,46 @@ def test_every_platform_workload_is_bound_to_its_own_role_by_pod_identity() -> N
     assert len(set(associations.values())) == len(expected)
 
 
-def test_workload_roles_trust_only_the_pod_identity_agent_of_this_cluster() -> None:
-    run = dev()
-    cluster_arn = run.one("aws:eks/cluster:Cluster").outputs["arn"]
-    role = run.one("aws:iam/role:Role", "identity-mlflow")
-    (trust,) = statements(json.loads(role.inputs["assumeRolePolicy"]))
+def _trust(role_name: str) -> dict[str, object]:
+    (trust,) = statements(json.loads(dev().one("aws:iam/role:Role", role_name).inputs["assumeRolePolicy"]))
+    return trust
+
+
+def test_workload_roles_trust_only_the_pod_identity_agent() -> None:
+    trust = _trust("identity-mlflow")
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": cluster_arn}
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
+def test_workload_roles_are_scoped_to_this_cluster_by_the_session_tag_eks_documents() -> None:
+    # EKS Pod Identity tags the session with eks-cluster-arn (EKS User Guide, pod-id-abac: "List of session
+    # tags added by EKS Pod Identity"); aws:SourceArn would be the association's ARN, never the cluster's.
+    cluster_arn = dev().one("aws:eks/cluster:Cluster").outputs["arn"]
+    condition = _trust("identity-mlflow")["Condition"]
+    assert condition["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert condition["StringEquals"]["aws:RequestTag/eks-cluster-arn"] == cluster_arn
+    assert "aws:SourceArn" not in json.dumps(condition)
+
+
+def test_a_bound_role_trusts_only_its_own_namespace_and_service_account() -> None:
+    condition = _trust("identity-external-secrets")["Condition"]["StringEquals"]
+    assert condition["aws:RequestTag/kubernetes-namespace"] == Workloads.EXTERNAL_SECRETS.namespace
+    assert condition["aws:RequestTag/kubernetes-service-account"] == Workloads.EXTERNAL_SECRETS.service_account
+
+
+def test_every_pod_identity_role_names_the_cluster_namespace_and_service_account() -> None:
+    roles = [r for r in dev().of_type("aws:iam/role:Role") if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]]
+    scoped = {
+        "aws:SourceAccount",
+        "aws:RequestTag/eks-cluster-arn",
+        "aws:RequestTag/kubernetes-namespace",
+        "aws:RequestTag/kubernetes-service-account",
+    }
+    assert "capacity-karpenter" in {r.name for r in roles} and "addons-ebs-csi" in {r.name for r in roles}
+    for role in roles:
+        (trust,) = statements(json.loads(role.inputs["assumeRolePolicy"]))
+        assert set(trust["Condition"]) == {"StringEquals"}, role.name
+        assert set(trust["Condition"]["StringEquals"]) == scoped, role.name
 
 
 def test_mlflow_can_touch_only_its_bucket_prefix() -> None:
