@@ -131,6 +131,7 @@ class Capacity(pulumi.ComponentResource):
                 statements=karpenter_controller_policy(
                     cluster_name=cluster.cluster_name,
                     cluster_arn=cluster.arn,
+                    account_id=args.account_id,
                     region=args.region,
                     partition=args.partition,
                     queue_arn=queue.arn,
@@ -241,55 +242,67 @@ class Capacity(pulumi.ComponentResource):
 def karpenter_controller_policy(
     cluster_name: str,
     cluster_arn: pulumi.Input[str],
+    account_id: pulumi.Input[str],
     region: str,
     partition: Partition,
     queue_arn: pulumi.Input[str],
     node_role_arn: pulumi.Input[str],
 ) -> list[Statement]:
-    """Karpenter v1's controller policy (getting-started CloudFormation), scoped to this cluster and region.
+    """Karpenter's controller policy, statement for statement as its getting-started CloudFormation at the
+    pinned chart version (website/content/en/docs/getting-started/getting-started-with-karpenter/
+    cloudformation.yaml at v1.14.1: NodeLifecycle, IAMIntegration, EKSIntegration, Interruption, ZonalShift and
+    ResourceDiscovery policies). tests/clouds/aws/test_upstream_policies.py compares it with a fixture of that
+    file, so a chart bump fails until this is reviewed against the new version.
 
     Launching is limited to resources tagged for this cluster and a NodePool, termination to instances
-    Karpenter launched for it, PassRole to the node role.
+    Karpenter launched for it, instance profiles to those it made for an EC2NodeClass, PassRole to the node role.
     """
     ec2 = f"arn:{partition.name}:ec2:{region}"
     owned = f"kubernetes.io/cluster/{cluster_name}"
-    launched = [f"{ec2}:*:{kind}/*" for kind in ("fleet", "instance", "volume", "network-interface", "launch-template")]
-    profile_tags = {
-        f"aws:RequestTag/{owned}": "owned",
-        "aws:RequestTag/topology.kubernetes.io/region": region,
-    }
-    profile_resource_tags = {
-        f"aws:ResourceTag/{owned}": "owned",
-        "aws:ResourceTag/topology.kubernetes.io/region": region,
-    }
+    created = [
+        f"{ec2}:*:{kind}/*"
+        for kind in ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")
+    ]
+    request_tags = {f"aws:RequestTag/{owned}": "owned", "aws:RequestTag/eks:eks-cluster-name": cluster_name}
+    resource_owned = {f"aws:ResourceTag/{owned}": "owned"}
+    nodepool_resource = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    profiles = [pulumi.Output.concat(f"arn:{partition.name}:iam::", account_id, ":instance-profile/*")]
+    profile_resource_tags = {**resource_owned, "aws:ResourceTag/topology.kubernetes.io/region": region}
+    profile_request_tags = {**request_tags, "aws:RequestTag/topology.kubernetes.io/region": region}
+    nodeclass_resource = {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}
+    nodeclass_request = {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}
     return [
+        # NodeLifecyclePolicy
         allow(
             ["ec2:RunInstances", "ec2:CreateFleet"],
             [
                 f"{ec2}::image/*",
                 f"{ec2}::snapshot/*",
-                f"{ec2}:*:spot-instances-request/*",
                 f"{ec2}:*:security-group/*",
                 f"{ec2}:*:subnet/*",
-                f"{ec2}:*:launch-template/*",
+                f"{ec2}:*:capacity-reservation/*",
+                f"{ec2}:*:placement-group/*",
             ],
-            sid="AllowScopedEC2InstanceActions",
+            sid="AllowScopedEC2InstanceAccessActions",
+        ),
+        allow(
+            ["ec2:RunInstances", "ec2:CreateFleet"],
+            [f"{ec2}:*:launch-template/*"],
+            {"StringEquals": resource_owned, "StringLike": nodepool_resource},
+            sid="AllowScopedEC2LaunchTemplateAccessActions",
         ),
         allow(
             ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-            launched,
-            {
-                "StringEquals": {f"aws:RequestTag/{owned}": "owned"},
-                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
-            },
+            created,
+            {"StringEquals": request_tags, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}},
             sid="AllowScopedEC2InstanceActionsWithTags",
         ),
         allow(
             ["ec2:CreateTags"],
-            launched,
+            created,
             {
                 "StringEquals": {
-                    f"aws:RequestTag/{owned}": "owned",
+                    **request_tags,
                     "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
                 },
                 "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
@@ -300,29 +313,75 @@ def karpenter_controller_policy(
             ["ec2:CreateTags"],
             [f"{ec2}:*:instance/*"],
             {
-                "StringEquals": {f"aws:ResourceTag/{owned}": "owned"},
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-                "ForAllValues:StringEquals": {"aws:TagKeys": ["karpenter.sh/nodeclaim", "Name"]},
+                "StringEquals": resource_owned,
+                "StringLike": nodepool_resource,
+                "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
             },
             sid="AllowScopedResourceTagging",
         ),
         allow(
             ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
             [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
-            {
-                "StringEquals": {f"aws:ResourceTag/{owned}": "owned"},
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-            },
+            {"StringEquals": resource_owned, "StringLike": nodepool_resource},
             sid="AllowScopedDeletion",
         ),
+        # IAMIntegrationPolicy. Upstream names both spellings of EC2's principal (aws and aws-cn) in every partition.
+        allow(
+            ["iam:PassRole"],
+            [node_role_arn],
+            {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
+            sid="AllowPassingInstanceRole",
+        ),
+        allow(
+            ["iam:CreateInstanceProfile"],
+            profiles,
+            {"StringEquals": profile_request_tags, "StringLike": nodeclass_request},
+            sid="AllowScopedInstanceProfileCreationActions",
+        ),
+        allow(
+            ["iam:TagInstanceProfile"],
+            profiles,
+            {
+                "StringEquals": {**profile_resource_tags, **profile_request_tags},
+                "StringLike": {**nodeclass_resource, **nodeclass_request},
+            },
+            sid="AllowScopedInstanceProfileTagActions",
+        ),
+        allow(
+            ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+            profiles,
+            {"StringEquals": profile_resource_tags, "StringLike": nodeclass_resource},
+            sid="AllowScopedInstanceProfileActions",
+        ),
+        # EKSIntegrationPolicy
+        allow(["eks:DescribeCluster"], [cluster_arn], sid="AllowAPIServerEndpointDiscovery"),
+        # InterruptionPolicy
+        allow(
+            ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            [queue_arn],
+            sid="AllowInterruptionQueueActions",
+        ),
+        # ZonalShiftPolicy: Karpenter avoids zones ARC has shifted the cluster away from.
+        allow(
+            ["arc-zonal-shift:GetManagedResource"],
+            ["*"],
+            {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
+            sid="AllowZonalShiftStatusReadOnly",
+        ),
+        # ResourceDiscoveryPolicy
         allow(
             [
-                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeCapacityReservations",
                 "ec2:DescribeImages",
                 "ec2:DescribeInstances",
+                "ec2:DescribeInstanceStatus",
                 "ec2:DescribeInstanceTypeOfferings",
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeSpotPriceHistory",
                 "ec2:DescribeSubnets",
@@ -337,42 +396,7 @@ def karpenter_controller_policy(
             sid="AllowSSMReadActions",
         ),
         allow(["pricing:GetProducts"], ["*"], sid="AllowPricingReadActions"),
-        allow(
-            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-            [queue_arn],
-            sid="AllowInterruptionQueueActions",
-        ),
-        allow(
-            ["iam:PassRole"],
-            [node_role_arn],
-            # Upstream names both spellings of EC2's principal; the partition's own is the one that matches.
-            {"StringEquals": {"iam:PassedToService": partition.host("ec2")}},
-            sid="AllowPassingInstanceRole",
-        ),
-        allow(
-            ["iam:CreateInstanceProfile"],
-            ["*"],
-            {"StringEquals": profile_tags, "StringLike": {"aws:RequestTag/karpenter.sh/nodeclass": "*"}},
-            sid="AllowScopedInstanceProfileCreationActions",
-        ),
-        allow(
-            ["iam:TagInstanceProfile"],
-            ["*"],
-            {
-                "StringEquals": {**profile_resource_tags, **profile_tags},
-                "StringLike": {
-                    "aws:ResourceTag/karpenter.sh/nodeclass": "*",
-                    "aws:RequestTag/karpenter.sh/nodeclass": "*",
-                },
-            },
-            sid="AllowScopedInstanceProfileTagActions",
-        ),
-        allow(
-            ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-            ["*"],
-            {"StringEquals": profile_resource_tags, "StringLike": {"aws:ResourceTag/karpenter.sh/nodeclass": "*"}},
-            sid="AllowScopedInstanceProfileActions",
-        ),
-        allow(["iam:GetInstanceProfile"], ["*"], sid="AllowInstanceProfileReadActions"),
-        allow(["eks:DescribeCluster"], [cluster_arn], sid="AllowAPIServerEndpointDiscovery"),
+        # The EC2NodeClass finalizer lists instance profiles before it deletes its own; without it destroy hangs.
+        allow(["iam:ListInstanceProfiles"], ["*"], sid="AllowUnscopedInstanceProfileListAction"),
+        allow(["iam:GetInstanceProfile"], profiles, sid="AllowInstanceProfileReadActions"),
     ]

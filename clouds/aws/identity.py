@@ -189,9 +189,11 @@ LB_OWNED_MUTATIONS = (
 def load_balancer_controller_policy(partition: Partition) -> list[Statement]:
     """The AWS Load Balancer Controller's policy (docs/install/iam_policy.json at v3.5.0), as data.
 
-    Kept statement for statement with upstream, so a controller upgrade is a diff against that file:
-    mutations are conditioned on the controller's own `elbv2.k8s.aws/cluster` tag. Upstream's
-    iam_policy_cn.json and iam_policy_us-gov.json differ only in the ARN partition.
+    Kept statement for statement with upstream (no Sids, as there), so a controller upgrade is a diff against
+    that file; tests/clouds/aws/test_upstream_policies.py compares it with a fixture of that file at the pinned
+    chart version. Mutations are conditioned on the controller's own `elbv2.k8s.aws/cluster` tag. Upstream's
+    iam_policy_cn.json and iam_policy_us-gov.json differ only in the ARN partition (and the order of two
+    statements).
     """
     request_tag = "aws:RequestTag/elbv2.k8s.aws/cluster"
     resource_tag = "aws:ResourceTag/elbv2.k8s.aws/cluster"
@@ -206,8 +208,8 @@ def load_balancer_controller_policy(partition: Partition) -> list[Statement]:
             # Upstream keeps this service name in every partition's policy.
             {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
         ),
-        allow(LB_DESCRIBE_ACTIONS, ["*"], sid="Describe"),
-        allow(LB_CERTIFICATE_AND_WAF_ACTIONS, ["*"], sid="CertificatesAndWaf"),
+        allow(LB_DESCRIBE_ACTIONS, ["*"]),
+        allow(LB_CERTIFICATE_AND_WAF_ACTIONS, ["*"]),
         allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], ["*"]),
         allow(["ec2:CreateSecurityGroup"], ["*"]),
         allow(

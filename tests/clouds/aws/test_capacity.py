@@ -104,7 +104,9 @@ def test_karpenter_may_pass_only_its_node_role_and_only_to_ec2() -> None:
     node_role = dev().one("aws:iam/role:Role", "capacity-karpenter-node").outputs["arn"]
     pass_role = _karpenter_statements()["AllowPassingInstanceRole"]
     assert pass_role["Resource"] == [node_role]
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}
+    }
 
 
 def test_karpenter_terminates_only_instances_it_launched_for_this_cluster() -> None:
