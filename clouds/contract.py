@@ -120,6 +120,10 @@ class WorkloadIdentity:
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     principal: pulumi.Input[str] | None = None
     """The cloud principal (role ARN, managed identity client ID, Google service account e-mail), for outputs."""
+    ready: Sequence[pulumi.Resource] = ()
+    """Cloud resources the identity needs while its pods run (EKS: the role's policies and its Pod Identity
+    association). Whatever installs the workload depends on them: creation waits for them, and `destroy` removes
+    the workload before them, so a controller keeps its permissions while it cleans up what it created."""
 
 
 class ArtifactStoreKind(StrEnum):
@@ -200,6 +204,9 @@ class KarpenterInputs:
     """EC2NodeClass amiSelectorTerms alias, e.g. `al2023@v20261101`; `al2023@latest` only in dev."""
     cpu_pool: CpuSpotNodePool
     gpu_pool: GpuSpotNodePool
+    node_access: Sequence[pulumi.Resource] = ()
+    """What Karpenter's nodes need to join and run (the node role's access entry and policies). The EC2NodeClass
+    and NodePools depend on them, so `destroy` drains and terminates the nodes before the nodes lose them."""
 
 
 @dataclass(frozen=True)

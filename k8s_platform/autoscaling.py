@@ -104,7 +104,9 @@ class Karpenter(pulumi.ComponentResource):
             version=args.version,
             namespace=ns,
         )
-        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        # The nodes these objects launch need the node role's access entry; on destroy they are deleted (and the
+        # nodes drained and terminated by Karpenter's finalizers) while Karpenter and that entry still exist.
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *karpenter.node_access])
         discovery = [{"tags": {"karpenter.sh/discovery": karpenter.discovery_tag_value}}]
         k8s.apiextensions.CustomResource(
             "node-class",

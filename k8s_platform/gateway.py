@@ -83,9 +83,10 @@ class Gateway(pulumi.ComponentResource):
             version=pinned(ENVOY_GATEWAY, args.component),
             namespace=gateway_ns,
         )
+        controller: list[pulumi.Resource] = []
         if published and args.ingress.load_balancer == LoadBalancerProvisioner.AWS_LOAD_BALANCER_CONTROLLER:
             # Without it the in-tree controller would make a Classic ELB that ignores the NLB annotations.
-            helm_release(
+            lbc = helm_release(
                 "aws-load-balancer-controller",
                 AWS_LOAD_BALANCER_CONTROLLER,
                 {
@@ -102,7 +103,10 @@ class Gateway(pulumi.ComponentResource):
                 },
                 child,
             )
+            controller = [lbc]
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        # The proxy's Service is the NLB the LBC makes: on destroy it goes while the LBC can still delete the NLB.
+        load_balanced = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *controller])
         k8s.apiextensions.CustomResource(
             "envoy-proxy",
             api_version=ENVOY_API,
@@ -124,7 +128,7 @@ class Gateway(pulumi.ComponentResource):
                     },
                 }
             },
-            opts=after_crds,
+            opts=load_balanced,
         )
         k8s.apiextensions.CustomResource(
             "gateway-class",
@@ -153,7 +157,7 @@ class Gateway(pulumi.ComponentResource):
                 "annotations": {"cert-manager.io/cluster-issuer": gateway_issuer(args.dns)},
             },
             spec={"gatewayClassName": GATEWAY_CLASS, "listeners": self._listeners(args)},
-            opts=after_crds,
+            opts=load_balanced,
         )
         self.routes = []
         if published:

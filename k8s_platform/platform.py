@@ -8,11 +8,12 @@ the Gateway API CRDs before the controllers that watch them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 
-from clouds.contract import Flow, KedaSource, NodeAutoscalerKind, PlatformContract, SecretStoreKind, Workloads
+from clouds.contract import Flow, KedaSource, NodeAutoscalerKind, PlatformContract, SecretStoreKind, Workload, Workloads
 from config.model import Components, Dns, Environment
 from k8s_platform import argo_workflows, argocd, external_secrets, kserve, mlflow, monitoring
 from k8s_platform.argo_workflows import ArgoWorkflows, ArgoWorkflowsArgs
@@ -81,6 +82,14 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Platform pods name the platform PriorityClass, which must exist before the first of them is created.
         priorities = PriorityClasses("priority-classes", pulumi.ResourceOptions(parent=self))
         ready = pulumi.ResourceOptions(parent=self, depends_on=[*contract.cluster_ready, priorities])
+
+        def ready_with(*workloads: Workload, also: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
+            """`ready`, plus what these workloads' cloud identities need (EKS: role policies, Pod Identity
+            associations). Creation waits for them; `destroy` removes the workload first, so a controller never
+            loses its permissions while it still cleans up the cloud resources it made (nodes, load balancers)."""
+            needs = [r for w in workloads for r in contract.identity_for(w).ready]
+            return pulumi.ResourceOptions.merge(ready, pulumi.ResourceOptions(depends_on=[*needs, *also]))
+
         pods = PlatformPods(contract.platform_placement, high_availability=args.environment != Environment.DEV)
         published = dns.publishes_uis
         layout = _Layout()
@@ -101,7 +110,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     secret_store=contract.secret_store,
                     pods=pods,
                 ),
-                ready,
+                ready_with(Workloads.EXTERNAL_SECRETS),
             )
             layout.add(EXTERNAL_SECRETS.namespace)
             if contract.secret_store.kind == SecretStoreKind.KUBERNETES:
@@ -120,7 +129,8 @@ class MlopsPlatform(pulumi.ComponentResource):
                     secrets=secrets,
                     pods=pods,
                 ),
-                ready,
+                # The gateway's load balancer is made and removed by the LBC with this identity.
+                ready_with(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
             )
             layout.add(ENVOY_GATEWAY.namespace)
         gateway_api = [gateway.release] if gateway else []
@@ -136,7 +146,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     pods=pods,
                     gateway_api_crds=gateway_api,
                 ),
-                ready,
+                ready_with(Workloads.CERT_MANAGER),
             )
             layout.add(CERT_MANAGER.namespace)
             if dns.domain and dns.acme_email:
@@ -165,7 +175,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     secrets=secrets,
                     pods=pods,
                 ),
-                ready,
+                ready_with(Workloads.ARGO_WORKFLOWS),
             )
             layout.add(ARGO_WORKFLOWS.namespace, routed=True)
             if enabled.mlflow.enabled:
@@ -184,7 +194,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     public_host=public_host("mlflow"),
                     pods=pods,
                 ),
-                ready,
+                ready_with(Workloads.MLFLOW),
             )
             self.mlflow_url = tracking.url
             layout.add(MLFLOW.namespace, routed=True)
@@ -201,7 +211,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     spot_tolerations=contract.autoscaling.spot_tolerations,
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
                 ),
-                ready,
+                ready_with(Workloads.KSERVE_INFERENCE),
             )
             layout.add(KSERVE.namespace)
             layout.add(Workloads.KSERVE_INFERENCE.namespace, routed=True)
@@ -217,7 +227,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     identity=contract.identity_for(Workloads.KARPENTER),
                     pods=pods,
                 ),
-                ready,
+                ready_with(Workloads.KARPENTER, also=autoscaling.karpenter.node_access),
             )
             layout.add(KARPENTER.namespace)
         if enabled.keda.enabled and autoscaling.keda == KedaSource.HELM:

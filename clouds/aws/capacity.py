@@ -16,7 +16,16 @@ import pulumi
 import pulumi_aws as aws
 
 from clouds.aws.cluster import Cluster
-from clouds.aws.iam import Partition, Statement, allow, deny_insecure_transport, policy_document, service_role
+from clouds.aws.iam import (
+    Partition,
+    Statement,
+    allow,
+    attach_managed_policies,
+    deny_insecure_transport,
+    policy_document,
+    service_role,
+    trust_service,
+)
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.network import DISCOVERY_TAG
 from clouds.contract import NODE_POOL_LABEL, Workloads
@@ -76,6 +85,8 @@ class KarpenterResources:
     node_role: aws.iam.Role
     interruption_queue: aws.sqs.Queue
     controller: WorkloadRole
+    node_access: list[pulumi.Resource]
+    """The node role's policies and access entry: Karpenter's nodes need them to join and run."""
 
 
 class Capacity(pulumi.ComponentResource):
@@ -97,14 +108,16 @@ class Capacity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         cluster = args.cluster
         # Karpenter's nodes join through an EC2_LINUX access entry (API auth mode; there is no aws-auth).
-        node_role = service_role(
+        node_role = aws.iam.Role(
             f"{name}-karpenter-node",
-            args.partition.host("ec2"),
-            [args.partition.managed_policy(p) for p in NODE_POLICIES],
-            child,
+            assume_role_policy=trust_service(args.partition.host("ec2")),
             description=f"Nodes Karpenter launches for {cluster.cluster_name}",
+            opts=child,
         )
-        aws.eks.AccessEntry(
+        node_policies = attach_managed_policies(
+            f"{name}-karpenter-node", node_role, [args.partition.managed_policy(p) for p in NODE_POLICIES], child
+        )
+        access_entry = aws.eks.AccessEntry(
             f"{name}-karpenter-node",
             cluster_name=cluster.eks.name,
             principal_arn=node_role.arn,
@@ -140,7 +153,7 @@ class Capacity(pulumi.ComponentResource):
             ),
             child,
         )
-        return KarpenterResources(node_role, queue, controller)
+        return KarpenterResources(node_role, queue, controller, [*node_policies, access_entry])
 
     def _system_node_group(self, name: str, args: CapacityArgs) -> aws.eks.NodeGroup:
         """On-demand nodes for controllers (CoreDNS, Karpenter itself): never spot, so the autoscaler survives."""

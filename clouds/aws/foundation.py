@@ -257,6 +257,7 @@ class AwsFoundation(pulumi.ComponentResource):
                     ami_alias=settings.karpenter_ami_alias,
                     cpu_pool=config.node_pools.cpu_spot,
                     gpu_pool=config.node_pools.gpu_spot,
+                    node_access=karpenter.node_access,
                 ),
             )
             if karpenter

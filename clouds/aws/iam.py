@@ -75,12 +75,14 @@ def trust_service(service: str, actions: Sequence[str] = ("sts:AssumeRole",)) ->
 
 def attach_managed_policies(
     name: str, role: aws.iam.Role, policy_arns: Sequence[str], opts: pulumi.ResourceOptions
-) -> None:
+) -> list[aws.iam.RolePolicyAttachment]:
     """Attach AWS-managed policies (ARNs from `Partition.managed_policy`), one attachment named after each."""
-    for policy_arn in policy_arns:
+    return [
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy_arn.rsplit('/', 1)[-1].lower()}", role=role.name, policy_arn=policy_arn, opts=opts
         )
+        for policy_arn in policy_arns
+    ]
 
 
 def service_role(

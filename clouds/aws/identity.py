@@ -41,6 +41,8 @@ class WorkloadRoleArgs:
 class WorkloadRole(pulumi.ComponentResource):
     role: aws.iam.Role
     identity: WorkloadIdentity | None
+    ready: list[pulumi.Resource]
+    """The role's policies and association: what its pods need while they run."""
 
     def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:aws:WorkloadRole", name, None, opts)
@@ -52,13 +54,17 @@ class WorkloadRole(pulumi.ComponentResource):
             description=f"Pod Identity role of {args.workload.subject if args.workload else name}",
             opts=child,
         )
+        # What the workload's pods need while they run: the platform layer makes their release depend on it.
+        self.ready = []
         if args.statements:
-            aws.iam.RolePolicy(name, role=self.role.id, policy=policy_document(args.statements), opts=child)
-        attach_managed_policies(name, self.role, args.managed_policies, child)
+            self.ready.append(
+                aws.iam.RolePolicy(name, role=self.role.id, policy=policy_document(args.statements), opts=child)
+            )
+        self.ready += attach_managed_policies(name, self.role, args.managed_policies, child)
 
         self.identity = None
         if args.workload is not None and args.associate:
-            aws.eks.PodIdentityAssociation(
+            association = aws.eks.PodIdentityAssociation(
                 name,
                 cluster_name=args.cluster_name,
                 namespace=args.workload.namespace,
@@ -66,8 +72,9 @@ class WorkloadRole(pulumi.ComponentResource):
                 role_arn=self.role.arn,
                 opts=child,
             )
+            self.ready.append(association)
             # Pod Identity needs nothing on the service account or pod: the association is the binding.
-            self.identity = WorkloadIdentity(args.workload, principal=self.role.arn)
+            self.identity = WorkloadIdentity(args.workload, principal=self.role.arn, ready=list(self.ready))
         self.register_outputs({"roleArn": self.role.arn})
 
 

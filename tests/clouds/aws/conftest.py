@@ -159,6 +159,21 @@ def govcloud() -> StackRun:
     return _run("govcloud", _whole_program, "dev-aws-gov", _in_region("us-gov-west-1", "aws-us-gov"))
 
 
+PUBLISHED = {
+    "mlops-platform:dns": {
+        "domain": "ml.example.org",
+        "acmeEmail": "platform@example.org",
+        "sso": {"issuer": "https://login.example.org", "clientId": "mlops"},
+    },
+}
+
+
+@pytest.fixture
+def published() -> StackRun:
+    """The whole dev-aws program with a domain and single sign-on: UIs published, so the LBC makes an NLB."""
+    return _run("published", _whole_program, "dev-aws-published", PUBLISHED)
+
+
 WITHOUT_AUTOSCALER_AND_GATEWAY = {
     "mlops-platform:components": {"nodeAutoscaler": {"enabled": False}, "gateway": {"enabled": False}},
 }
