@@ -56,6 +56,9 @@ IamRoleArn = Annotated[str, StringConstraints(pattern=IAM_ROLE_ARN)]
 class AwsSettings(CloudSettings):
     cloud: Literal["aws"] = "aws"
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
+    PRIVATE_ENDPOINT: ClassVar[str | None] = (
+        "EKS keeps only its private endpoint, reachable from inside the VPC (docs/aws.md: a runner in the VPC)"
+    )
 
     region: Literal[AWS_REGIONS] = "us-east-1"  # type: ignore[valid-type]
     """AWS region of every resource (the provider is built with it; the ambient AWS_REGION is ignored)."""

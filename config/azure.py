@@ -44,6 +44,10 @@ class MaintenanceWindow(Settings):
 class AzureSettings(CloudSettings):
     cloud: Literal["azure"] = "azure"
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
+    PRIVATE_ENDPOINT: ClassVar[str | None] = (
+        "AKS becomes a private cluster, its API server a private endpoint in the VNet (a runner in the VNet or a "
+        "peered network reaches it)"
+    )
 
     location: Literal[AZURE_LOCATIONS] = "westeurope"  # type: ignore[valid-type]
     """Region of every resource (the azure-native provider is built with it); all listed regions have zones."""

@@ -81,6 +81,9 @@ class MaintenanceWindow(Settings):
 class GcpSettings(CloudSettings):
     cloud: Literal["gcp"] = "gcp"
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
+    PRIVATE_ENDPOINT: ClassVar[str | None] = (
+        "GKE keeps only its private endpoint, reachable from inside the VPC (a VM or Cloud Build private pool there)"
+    )
 
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     """Project ID (not number) everything is created in."""

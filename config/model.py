@@ -171,18 +171,34 @@ class Network(Settings):
         return self
 
 
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+"""TEST-NET-1/2/3 (RFC 5737): reserved for examples, never anyone's egress address."""
+
+
 class Cluster(Settings):
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")] = "1.34"
     """Kubernetes minor version (`1.34`); must be one the cloud offers (listed per cloud below)."""
     endpoint_allow_list: list[ipaddress.IPv4Network] = []
-    """CIDRs that may reach the public API endpoint. Empty means the endpoint is private only."""
+    """CIDRs that may reach the public API endpoint: the egress of wherever `pulumi up` runs, and your office/VPN.
+    Empty means the endpoint is private only, which needs `deployerInNetwork`."""
+    deployer_in_network: bool = False
+    """`pulumi up` runs inside the cluster's network (a CI runner in the VPC/VNet, or a network peered to it) and
+    reaches the private endpoint. Required for an empty `endpointAllowList`: otherwise the same `pulumi up` that
+    makes the endpoint private could not install the platform through it."""
 
     @field_validator("endpoint_allow_list")
     @classmethod
-    def _not_open_to_the_world(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+    def _reachable_addresses_only(cls, cidrs: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
         for cidr in cidrs:
             if cidr.prefixlen == 0:
                 raise ValueError(f"{cidr} opens the Kubernetes API to the whole internet; list your office/VPN CIDRs")
+            if any(cidr.subnet_of(doc) for doc in DOCUMENTATION_RANGES):
+                raise ValueError(
+                    f"{cidr} is a documentation range (RFC 5737), nobody's address: nothing could reach the API; "
+                    "list the egress CIDR of the machine that runs pulumi (e.g. `curl -s https://checkip.amazonaws.com`)"
+                )
         return cidrs
 
 
@@ -325,6 +341,9 @@ class CloudSettings(Settings):
 
     cloud: str
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ()
+    PRIVATE_ENDPOINT: ClassVar[str | None] = None
+    """What an empty `cluster.endpointAllowList` means on this cloud and how a deployer reaches that endpoint;
+    None where the cloud has no managed API endpoint (local: the user's own kubeconfig)."""
 
     def check(self, stack: StackConfig) -> list[tuple[str, str]]:
         """Cross-checks between this cloud's settings and the shared ones: (stack-file key, message) pairs."""

@@ -86,6 +86,7 @@ class StackConfig(Settings):
                     f"got {self.cluster.kubernetes_version!r}; {self.cloud.cloud} offers {', '.join(supported)}",
                 )
             )
+        problems += endpoint_reachability(self)
         problems += self.cloud.check(self)
         if problems:
             raise cross_check_failure(problems)
@@ -107,3 +108,20 @@ class StackConfig(Settings):
             "platform": "mlops-platform",
             "managed-by": "pulumi",
         }
+
+
+def endpoint_reachability(stack: StackConfig) -> list[tuple[str, str]]:
+    """The same `pulumi up` that creates the cluster installs the platform through its API endpoint, so it must
+    be able to reach it: an empty allow list (a private endpoint) needs a deployer inside the network. The rule is
+    the same on every cloud; the wording is the cloud's (`CloudSettings.PRIVATE_ENDPOINT`)."""
+    private_endpoint = stack.cloud.PRIVATE_ENDPOINT
+    cluster = stack.cluster
+    if private_endpoint is None or cluster.endpoint_allow_list or cluster.deployer_in_network:
+        return []
+    return [
+        (
+            "cluster.endpointAllowList",
+            f"is empty, so {private_endpoint}; run from outside, this pulumi up could not reach it. List the "
+            "egress CIDR of the machine that runs pulumi, or set cluster.deployerInNetwork: true if it runs inside",
+        )
+    ]

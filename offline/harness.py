@@ -34,15 +34,32 @@ def stack_files(root: Path = ROOT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def stack_file_config(stack: str, root: Path = ROOT_DIR) -> tuple[dict[str, str], list[str]]:
+def stack_file_config(
+    stack: str, root: Path = ROOT_DIR, overrides: Mapping[str, Any] | None = None
+) -> tuple[dict[str, str], list[str]]:
     """The stack file's config as the engine would hand it to the program: `ns:key` -> string (JSON for
-    structured values). Encrypted values cannot be decrypted offline; they become a masked secret."""
+    structured values). Encrypted values cannot be decrypted offline; they become a masked secret.
+
+    `overrides` set values the way `pulumi config set --path` does, by project-relative path
+    (`{"cluster.endpointAllowList": ["93.184.216.0/24"]}`), over what the file says."""
     path = root / f"Pulumi.{stack}.yaml"
     document = yaml.safe_load(path.read_text()) or {}
+    values: dict[str, Any] = {
+        key if ":" in key else f"{PROJECT}:{key}": value for key, value in (document.get("config") or {}).items()
+    }
+    for dotted, value in (overrides or {}).items():
+        top, *path_in_value = dotted.split(".")
+        key = top if ":" in top else f"{PROJECT}:{top}"
+        if not path_in_value:
+            values[key] = value
+            continue
+        node = values.setdefault(key, {})
+        for part in path_in_value[:-1]:
+            node = node.setdefault(part, {})
+        node[path_in_value[-1]] = value
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{PROJECT}:{key}"
+    for full_key, value in values.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[full_key] = "offline-plan-placeholder"
             secret_keys.append(full_key)
@@ -179,9 +196,10 @@ def _mask_secrets(value: Any) -> Any:
     return value
 
 
-def run_stack(stack: str, root: Path = ROOT_DIR) -> StackRun:
-    """Run the program for `stack` under mocks. Raises `config.ConfigError` for a bad stack file."""
-    config, secret_keys = stack_file_config(stack, root)
+def run_stack(stack: str, root: Path = ROOT_DIR, overrides: Mapping[str, Any] | None = None) -> StackRun:
+    """Run the program for `stack` under mocks (`overrides` as in `stack_file_config`). Raises
+    `config.ConfigError` for a bad stack file."""
+    config, secret_keys = stack_file_config(stack, root, overrides)
 
     def program() -> None:
         runpy.run_path(str(root / "__main__.py"), run_name="__main__")

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from config import ConfigError
 from offline.harness import ROOT_DIR, SECRET_MASK, DeclaredResource, StackRun, run_stack, stack_files
 
@@ -74,10 +76,12 @@ def render(run: StackRun, seconds: float) -> str:
     return "\n".join(out)
 
 
-def plan(stack: str, json_path: Path | None, project_dir: Path = ROOT_DIR) -> int:
+def plan(
+    stack: str, json_path: Path | None, project_dir: Path = ROOT_DIR, overrides: dict[str, Any] | None = None
+) -> int:
     started = time.perf_counter()
     try:
-        run = run_stack(stack, project_dir)
+        run = run_stack(stack, project_dir, overrides)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -96,8 +100,22 @@ def main(argv: list[str] | None = None) -> int:
         "--json-dir", type=Path, default=ROOT_DIR, help="where plan-<stack>.json is written (default: project root)"
     )
     parser.add_argument("--no-json", action="store_true", help="do not write the JSON dump")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a value as `pulumi config set --path` would, VALUE in YAML, e.g. "
+        "--set 'cluster.endpointAllowList=[<your egress IP>/32]' (repeatable)",
+    )
     parser.add_argument("--project-dir", type=Path, default=ROOT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for assignment in args.set:
+        path, separator, value = assignment.partition("=")
+        if not separator or not path:
+            parser.error(f"--set {assignment!r}: expected PATH=VALUE")
+        overrides[path] = yaml.safe_load(value)
 
     available = stack_files(args.project_dir)
     stacks = available if args.all else args.stacks
@@ -110,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for stack in stacks:
         json_path = None if args.no_json else args.json_dir / f"plan-{stack}.json"
-        status = max(status, plan(stack, json_path, args.project_dir))
+        status = max(status, plan(stack, json_path, args.project_dir, overrides))
         print()
     return status
 

@@ -47,6 +47,9 @@ class ClusterArgs:
     service_cidr: str
     endpoint_allow_list: Sequence[str]
     """CIDRs allowed on the public endpoint; empty turns the public endpoint off."""
+    private_api_clients: Sequence[str]
+    """CIDRs inside the network allowed on the private endpoint (HTTPS into the cluster security group): the VPC
+    when `pulumi up` runs in it (`cluster.deployerInNetwork`); empty otherwise (only the cluster itself)."""
     admin_role_arns: Sequence[str]
     team_access: Sequence[TeamAccess]
     log_retention_days: int
@@ -125,6 +128,18 @@ class Cluster(pulumi.ComponentResource):
         self.arn = self.eks.arn
         self.security_group_id = self.eks.vpc_config.cluster_security_group_id
         self.kubeconfig = kubeconfig(args.name, args.region, self.eks.endpoint, self.eks.certificate_authority.data)
+        # The cluster security group admits only its own members; a deployer in the VPC needs its own way in.
+        for index, cidr in enumerate(args.private_api_clients):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-private-api-{index}",
+                security_group_id=self.security_group_id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="Kubernetes API from inside the VPC (deployer, CI runner)",
+                opts=child,
+            )
 
         # Needed before any node joins: pod networking (with NetworkPolicy enforcement), Services, Pod Identity.
         self.networking_addons = [

@@ -116,6 +116,7 @@ class AwsFoundation(pulumi.ComponentResource):
                 subnet_ids=network.private_subnet_ids,
                 service_cidr=str(config.network.service_cidr),
                 endpoint_allow_list=[str(c) for c in config.cluster.endpoint_allow_list],
+                private_api_clients=[str(config.network.cidr)] if config.cluster.deployer_in_network else [],
                 admin_role_arns=settings.admin_role_arns,
                 team_access=[TeamAccess(t.name, t.identity_group, team_kubernetes_group(t)) for t in config.teams],
                 # One retention for the audit trail: flow logs and control-plane logs age out together.

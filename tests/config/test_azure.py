@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from config import ConfigError, parse_stack_config
+from tests.conftest import DEPLOYER_CIDR
 
 SOURCE = "Pulumi.test.yaml"
 AKS_POOLS = {
@@ -15,7 +16,7 @@ AKS_POOLS = {
 
 
 def problems_for(**overrides: Any) -> list[str]:
-    raw = {"cloud": "azure", "nodePools": AKS_POOLS, **overrides}
+    raw = {"cloud": "azure", "nodePools": AKS_POOLS, "cluster": {"endpointAllowList": [DEPLOYER_CIDR]}, **overrides}
     try:
         parse_stack_config(raw, SOURCE)
     except ConfigError as error:

@@ -11,8 +11,12 @@ from config.aws import AwsSettings
 from config.loader import decode_project_config
 from config.model import Taint
 from offline.harness import stack_file_config, stack_files
+from tests.conftest import DEPLOYER_CIDR, REACHABLE_ENDPOINT
 
 SOURCE = "Pulumi.dev-test.yaml"
+
+
+REACHABLE = {"endpointAllowList": [DEPLOYER_CIDR]}
 
 
 def problems_for(raw: dict[str, Any]) -> list[str]:
@@ -199,7 +203,7 @@ def test_defaults_are_private_encrypted_and_protected() -> None:
 
 
 def test_gpu_pool_defaults_to_tainted_spot_that_scales_to_zero() -> None:
-    gpu = parse_stack_config({"cloud": "aws"}, SOURCE).node_pools.gpu_spot
+    gpu = parse_stack_config({"cloud": "aws", "cluster": REACHABLE}, SOURCE).node_pools.gpu_spot
     assert (gpu.spot, gpu.min_size) == (True, 0)
     assert Taint(key="nvidia.com/gpu", value="present", effect=TaintEffect.NO_SCHEDULE) in gpu.taints
 
@@ -211,7 +215,7 @@ def test_config_is_frozen() -> None:
 
 
 def test_cloud_block_selects_the_cloud_settings_model() -> None:
-    config = parse_stack_config({"cloud": "aws", "aws": {"region": "eu-west-1"}}, SOURCE)
+    config = parse_stack_config({"cloud": "aws", "aws": {"region": "eu-west-1"}, "cluster": REACHABLE}, SOURCE)
     assert isinstance(config.cloud, AwsSettings)
     assert config.cloud.region == "eu-west-1" != AwsSettings().region  # read from the block, not a default
 
@@ -222,7 +226,7 @@ def test_accepted_name_prefix_keeps_inner_hyphens() -> None:
 
 @pytest.mark.parametrize("stack", stack_files())
 def test_every_stack_file_in_the_repository_is_valid(stack: str) -> None:
-    config, _ = stack_file_config(stack)
+    config, _ = stack_file_config(stack, overrides=REACHABLE_ENDPOINT)
     parsed = parse_stack_config(decode_project_config(config), f"Pulumi.{stack}.yaml")
     assert parsed.cloud.cloud in stack, "stack files are named after their cloud (dev-aws, prod-gcp, ...)"
 

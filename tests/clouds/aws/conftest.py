@@ -19,7 +19,7 @@ from clouds import build_foundation
 from clouds.contract import PlatformContract
 from config import load_stack_config
 from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
-from tests.conftest import stack_run
+from tests.conftest import REACHABLE_ENDPOINT, stack_run
 
 PROD_OVERRIDES: dict[str, Any] = {
     "mlops-platform:environment": "prod",
@@ -30,7 +30,8 @@ PROD_OVERRIDES: dict[str, Any] = {
         "karpenterAmiAlias": "al2023@v20261101",
         "adminRoleArns": ["arn:aws:iam::123456789012:role/platform-admins"],
     },
-    "mlops-platform:cluster": {"kubernetesVersion": "1.34", "endpointAllowList": []},
+    # Private endpoint only: production deploys from a runner inside the VPC.
+    "mlops-platform:cluster": {"kubernetesVersion": "1.34", "endpointAllowList": [], "deployerInNetwork": True},
     "mlops-platform:database": {
         "engineVersion": "17",
         "highAvailability": True,
@@ -110,7 +111,7 @@ def _export_contract() -> None:
 
 def _run(key: str, program: Any, stack: str, overrides: dict[str, Any]) -> StackRun:
     if key not in _runs:
-        config, secret_keys = stack_file_config("dev-aws")
+        config, secret_keys = stack_file_config("dev-aws", overrides=REACHABLE_ENDPOINT)
         config.update({k: json.dumps(v) if not isinstance(v, str) else v for k, v in overrides.items()})
         _runs[key] = run_program(program, stack, config, secret_keys)
     return _runs[key]

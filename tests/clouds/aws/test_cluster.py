@@ -6,6 +6,7 @@ import json
 
 from offline.harness import StackRun
 from tests.clouds.aws.conftest import dev
+from tests.conftest import DEPLOYER_CIDR
 
 CLUSTER = "aws:eks/cluster:Cluster"
 ADDON = "aws:eks/addon:Addon"
@@ -24,7 +25,7 @@ def test_public_endpoint_is_limited_to_the_allow_list() -> None:
     vpc_config = dev().one(CLUSTER).inputs["vpcConfig"]
     assert vpc_config["endpointPrivateAccess"] is True
     assert vpc_config["endpointPublicAccess"] is True
-    assert vpc_config["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert vpc_config["publicAccessCidrs"] == [DEPLOYER_CIDR]
 
 
 def test_public_endpoint_is_off_when_the_allow_list_is_empty(prod: StackRun) -> None:
@@ -32,6 +33,22 @@ def test_public_endpoint_is_off_when_the_allow_list_is_empty(prod: StackRun) -> 
     assert vpc_config["endpointPublicAccess"] is False
     assert vpc_config["endpointPrivateAccess"] is True
     assert "publicAccessCidrs" not in vpc_config
+
+
+def test_a_deployer_inside_the_vpc_may_reach_the_private_endpoint_over_https(prod: StackRun) -> None:
+    (rule,) = prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    cluster_group = prod.one(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert rule.inputs["securityGroupId"] == cluster_group
+    assert (rule.inputs["cidrIpv4"], rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+        "10.40.0.0/16",
+        "tcp",
+        443,
+        443,
+    )
+
+
+def test_the_private_endpoint_admits_nothing_new_when_the_deployer_is_outside() -> None:
+    assert dev().of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
 
 
 def test_kubernetes_secrets_are_envelope_encrypted_with_a_rotated_customer_key() -> None:

@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 
 from config import ConfigError, parse_stack_config
+from tests.conftest import DEPLOYER_CIDR
 
-BASE: dict[str, Any] = {"cloud": "aws", "aws": {"region": "eu-west-1"}}
+BASE: dict[str, Any] = {
+    "cloud": "aws",
+    "aws": {"region": "eu-west-1"},
+    "cluster": {"endpointAllowList": [DEPLOYER_CIDR]},
+}
 
 
 def _problems(**overrides: Any) -> list[str]:

@@ -11,7 +11,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from clouds.contract import PlatformContract
 from offline.harness import StackRun, run_program, stack_file_config
-from tests.conftest import stack_run
+from tests.conftest import REACHABLE_ENDPOINT, stack_run
 
 STACK = "dev-azure"
 
@@ -44,7 +44,7 @@ def foundation_run() -> FoundationRun:
         from config import load_stack_config
 
         built: list[PlatformContract] = []
-        config, secret_keys = stack_file_config(STACK)
+        config, secret_keys = stack_file_config(STACK, overrides=REACHABLE_ENDPOINT)
         run = run_program(
             lambda: built.append(AzureFoundation("azure", load_stack_config()).contract), STACK, config, secret_keys
         )

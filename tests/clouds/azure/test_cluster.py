@@ -9,6 +9,7 @@ from clouds.azure.cluster import Cluster, ClusterArgs
 from config.azure import MaintenanceWindow
 from config.model import SystemNodePool
 from offline.harness import StackRun, run_program
+from tests.conftest import DEPLOYER_CIDR
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 
@@ -22,7 +23,7 @@ def test_only_entra_id_identities_reach_the_api_server(azure: StackRun) -> None:
 
 def test_api_server_is_open_only_to_the_allow_list(azure: StackRun) -> None:
     access = azure.one(CLUSTER).inputs["apiServerAccessProfile"]
-    assert access == {"authorizedIPRanges": ["203.0.113.0/24"]}
+    assert access == {"authorizedIPRanges": [DEPLOYER_CIDR]}
 
 
 def test_network_policy_is_enforced_by_cilium_on_cni_overlay(azure: StackRun) -> None:

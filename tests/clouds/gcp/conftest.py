@@ -20,6 +20,7 @@ def gcp_variant(tmp_path_factory: pytest.TempPathFactory) -> StackRun:
         {"cmek": True, "regionalCluster": True, "nodeAutoProvisioning": {"enabled": False}}
     )
     config["mlops-platform:cluster"]["endpointAllowList"] = []
+    config["mlops-platform:cluster"]["deployerInNetwork"] = True  # a private endpoint: deployed from the VPC
     config["mlops-platform:database"]["highAvailability"] = True
     root = tmp_path_factory.mktemp("gcp-variant")
     (root / f"Pulumi.{VARIANT}.yaml").write_text(yaml.safe_dump(document))

@@ -7,7 +7,7 @@ import json
 from clouds.gcp.cluster import recurring_window
 from config.gcp import MaintenanceWindow
 from offline.harness import DeclaredResource, StackRun
-from tests.conftest import stack_run
+from tests.conftest import DEPLOYER_CIDR, stack_run
 
 CLUSTER = "gcp:container/cluster:Cluster"
 
@@ -24,7 +24,7 @@ def test_nodes_are_private_and_the_endpoint_admits_only_the_allow_list() -> None
     inputs = cluster().inputs
     assert inputs["privateClusterConfig"]["enablePrivateNodes"] is True
     assert inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
-        {"cidrBlock": "203.0.113.0/24", "displayName": "allow-0"}
+        {"cidrBlock": DEPLOYER_CIDR, "displayName": "allow-0"}
     ]
     assert inputs["masterAuthorizedNetworksConfig"]["gcpPublicCidrsAccessEnabled"] is False
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from config import ConfigError, parse_stack_config
+from tests.conftest import DEPLOYER_CIDR
 
 AWS_MACHINE = "m6i.large"
 
@@ -15,6 +16,7 @@ def stack(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "cloud": "gcp",
         "gcp": {"project": "acme-mlops-dev", "region": "europe-west4"},
+        "cluster": {"endpointAllowList": [DEPLOYER_CIDR]},
         "nodePools": {
             "system": {"machineTypes": ["e2-standard-4"]},
             "cpuSpot": {"machineTypes": ["n2-standard-4"]},

@@ -9,13 +9,13 @@ import pytest
 from clouds.contract import Workloads
 from config import PROJECT, StackConfig, parse_stack_config
 from offline.harness import StackRun, stack_file_config
-from tests.conftest import stack_run
+from tests.conftest import REACHABLE_ENDPOINT, stack_run
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def _config(run: StackRun) -> StackConfig:
-    raw, _ = stack_file_config(run.stack)
+    raw, _ = stack_file_config(run.stack, overrides=REACHABLE_ENDPOINT)
     prefix = f"{PROJECT}:"
     values = {}
     for key, value in raw.items():
