@@ -3,7 +3,8 @@ and fills the contract the Kubernetes platform layer reads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -75,9 +76,15 @@ class AwsFoundation(pulumi.ComponentResource):
         on_aws = pulumi.ResourceOptions(parent=self, providers=[provider])
         # aws, aws-cn or aws-us-gov: every ARN and partition-specific principal below is built from it.
         partition = lookup_partition(pulumi.InvokeOptions(parent=self, provider=provider))
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)
-        ).account_id
+        # Asked of AWS before anything is declared: access entries for roles that cannot exist fail deep into
+        # `pulumi up` (CreateAccessEntry rejects unknown principals), so they are refused here with the key named.
+        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self, provider=provider))
+        account_id = caller.account_id
+        principal_problems = principals_outside_the_account(
+            caller.arn, account_id, partition.name, settings.admin_role_arns, [t.identity_group for t in config.teams]
+        )
+        if principal_problems:
+            raise ConfigError(f"Pulumi.{pulumi.get_stack()}.yaml", principal_problems)
         zones = aws.get_availability_zones(
             state="available",
             region=region,
@@ -310,3 +317,41 @@ def gateway_service_annotations(public: bool) -> dict[str, str]:
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" if public else "internal",
         "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true",
     }
+
+
+def principals_outside_the_account(
+    caller_arn: str, account_id: str, partition: str, admin_role_arns: Sequence[str], team_role_arns: Sequence[str]
+) -> list[Problem]:
+    """Access-entry principals EKS would reject or that collide, each with its stack-file key.
+
+    EKS access entries name IAM roles of the cluster's account (CreateAccessEntry rejects principals that do not
+    exist there) in the cluster's partition. The identity running `pulumi up` already gets cluster-admin from
+    the bootstrap entry (`bootstrap_cluster_creator_admin_permissions`); a second entry for it fails with
+    ResourceInUseException. An assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<name>/<session>`) drops
+    the role's path, so the deployer is recognised by account and role name.
+    """
+    deployer = re.match(r"^arn:[a-z-]+:sts::(\d{12}):assumed-role/([^/]+)/", caller_arn)
+    problems: list[Problem] = []
+    for key, arns in (("aws.adminRoleArns", admin_role_arns), ("teams", team_role_arns)):
+        for index, arn in enumerate(arns):
+            field = f"{key}.{index}" if key == "aws.adminRoleArns" else f"teams.{index}.identityGroup"
+            arn_partition, arn_account, name = arn.split(":")[1], arn.split(":")[4], arn.rsplit("/", 1)[-1]
+            if arn_partition != partition:
+                problems.append(Problem(field, f"got {arn}; the stack deploys into the {partition} partition"))
+            elif arn_account != account_id:
+                problems.append(
+                    Problem(
+                        field,
+                        f"got a role in account {arn_account}; the stack deploys into account {account_id}, and EKS "
+                        "access entries take only roles that exist there (create the role first, see docs/aws.md)",
+                    )
+                )
+            elif key == "aws.adminRoleArns" and deployer and deployer.groups() == (account_id, name):
+                problems.append(
+                    Problem(
+                        field,
+                        f"{arn} runs this pulumi up and is already cluster admin through EKS's bootstrap access "
+                        "entry; a second entry for it fails (ResourceInUseException): remove it from the list",
+                    )
+                )
+    return problems

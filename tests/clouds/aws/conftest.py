@@ -19,7 +19,7 @@ from clouds import build_foundation
 from clouds.contract import PlatformContract
 from config import load_stack_config
 from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
-from tests.conftest import REACHABLE_ENDPOINT, stack_run
+from tests.conftest import REACHABLE_ENDPOINT
 
 PROD_OVERRIDES: dict[str, Any] = {
     "mlops-platform:environment": "prod",
@@ -44,8 +44,23 @@ PROD_OVERRIDES: dict[str, Any] = {
 _runs: dict[str, StackRun] = {}
 
 
+TEAMS = {
+    "mlops-platform:teams": [
+        {
+            "name": "fraud",
+            "identityGroup": "arn:aws:iam::123456789012:role/ds-fraud",
+            "quota": {"cpu": "32", "memory": "128Gi", "gpus": 1},
+        },
+        {"name": "search", "identityGroup": "arn:aws:iam::123456789012:role/ds-search"},
+    ]
+}
+"""Two teams whose roles live in the (mocked) deploying account, in every run here (dev-aws ships no teams: no
+role of yours is known to it)."""
+
+
 def dev() -> StackRun:
-    return stack_run("dev-aws")
+    """The whole dev-aws program, with `TEAMS`."""
+    return _run("dev", _whole_program, "dev-aws", {})
 
 
 def _whole_program() -> None:
@@ -112,7 +127,8 @@ def _export_contract() -> None:
 def _run(key: str, program: Any, stack: str, overrides: dict[str, Any]) -> StackRun:
     if key not in _runs:
         config, secret_keys = stack_file_config("dev-aws", overrides=REACHABLE_ENDPOINT)
-        config.update({k: json.dumps(v) if not isinstance(v, str) else v for k, v in overrides.items()})
+        values = {**TEAMS, **overrides}
+        config.update({k: json.dumps(v) if not isinstance(v, str) else v for k, v in values.items()})
         _runs[key] = run_program(program, stack, config, secret_keys)
     return _runs[key]
 
