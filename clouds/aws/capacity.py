@@ -7,6 +7,7 @@ IAM policy and the discovery tags they refer to.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from clouds.aws.iam import (
 from clouds.aws.identity import WorkloadRole, WorkloadRoleArgs
 from clouds.aws.network import DISCOVERY_TAG
 from clouds.contract import NODE_POOL_LABEL, Workloads
+from clouds.machines import machine_type
 from config.model import SystemNodePool, Taint, TaintEffect
 
 NODE_POLICIES = (
@@ -54,6 +56,43 @@ INTERRUPTION_EVENTS = {
     "state-change": ("aws.ec2", "EC2 Instance State-change Notification"),
     "capacity-reservation": ("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
 }
+
+
+def prefix_delegation_max_pods(instance_types: Sequence[str]) -> int:
+    """Pods per node once the VPC CNI hands out /28 prefixes instead of single addresses.
+
+    Without prefixes an m6i.large takes 3 ENIs x (10 - 1) + 2 = 29 pods; with them every ENI slot holds 16
+    addresses (3 x 9 x 16 + 2 = 434), so Kubernetes' own limit binds: EKS's max-pods calculator returns 110 below
+    30 vCPUs and 250 above (awsdocs/amazon-eks-user-guide, latest/ug/nodes/choosing-instance-type.adoc), the
+    same caps managed node groups enforce. A node group's types share one launch template: the smallest decides.
+    """
+    vcpus = []
+    for name in instance_types:
+        machine = machine_type("aws", name)
+        if machine is None:
+            raise ValueError(
+                f"unknown EC2 instance type {name!r} for the system pool; add its facts to clouds/machines.py"
+            )
+        vcpus.append(machine.vcpu)
+    return 110 if min(vcpus) < 30 else 250
+
+
+def node_config_user_data(max_pods: int) -> str:
+    """Launch-template user data (MIME, base64) with a nodeadm NodeConfig fragment; EKS merges in its own part
+    (cluster name, endpoint, CA) for AL2023 managed node groups."""
+    node_config = (
+        "apiVersion: node.eks.aws/v1alpha1\n"
+        "kind: NodeConfig\n"
+        "spec:\n"
+        "  kubelet:\n"
+        "    config:\n"
+        f"      maxPods: {max_pods}\n"
+    )
+    document = (
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="NODECONFIG"\n\n'
+        f"--NODECONFIG\nContent-Type: application/node.eks.aws\n\n{node_config}\n--NODECONFIG--\n"
+    )
+    return base64.b64encode(document.encode()).decode()
 
 
 def eks_taint(taint: Taint) -> aws.eks.NodeGroupTaintArgs:
@@ -168,7 +207,7 @@ class Capacity(pulumi.ComponentResource):
         )
         template = aws.ec2.LaunchTemplate(
             f"{name}-system",
-            description="System node group: encrypted gp3 root volume, IMDSv2 only",
+            description="System node group: encrypted gp3 root volume, IMDSv2 only, pod density from IP prefixes",
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
@@ -181,6 +220,9 @@ class Capacity(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
+            # The platform's controllers (about 58 pods in production, plus about 14 system pods) outgrow 29 pods
+            # per m6i.large; with prefix delegation on the VPC CNI (clouds/aws/cluster.py) the kubelet admits more.
+            user_data=node_config_user_data(prefix_delegation_max_pods(pool.machine_types)),
             update_default_version=True,
             opts=child,
         )

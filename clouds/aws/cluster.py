@@ -17,6 +17,10 @@ from clouds.common import exec_kubeconfig
 from clouds.contract import Workload
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
+VPC_CNI_CONFIGURATION = {
+    "enableNetworkPolicy": "true",
+    "env": {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"},
+}
 CLUSTER_ADMIN_POLICY = "cluster-access-policy/AmazonEKSClusterAdminPolicy"
 DEFAULT_STORAGE_CLASS = "gp3"
 EBS_CSI_CONTROLLER = Workload("ebs-csi-controller", "kube-system", "ebs-csi-controller-sa")
@@ -143,8 +147,10 @@ class Cluster(pulumi.ComponentResource):
 
         # Needed before any node joins: pod networking (with NetworkPolicy enforcement), Services, Pod Identity.
         self.networking_addons = [
-            # NetworkPolicies are only enforced when the CNI's network-policy agent is on.
-            addon(self, f"{name}-vpc-cni", self.eks, "vpc-cni", json.dumps({"enableNetworkPolicy": "true"})),
+            # NetworkPolicies are only enforced when the CNI's network-policy agent is on. Prefix delegation gives
+            # each ENI slot a /28 (16 addresses), so a node's pod count is no longer capped by its ENIs (29 pods on
+            # an m6i.large); WARM_PREFIX_TARGET 1 keeps one spare prefix per node, not a spare ENI's worth.
+            addon(self, f"{name}-vpc-cni", self.eks, "vpc-cni", json.dumps(VPC_CNI_CONFIGURATION)),
             addon(self, f"{name}-kube-proxy", self.eks, "kube-proxy"),
             addon(self, f"{name}-pod-identity-agent", self.eks, "eks-pod-identity-agent"),
         ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
+import yaml
 
-from clouds.aws.capacity import ami_type, eks_taint
+from clouds.aws.capacity import ami_type, eks_taint, prefix_delegation_max_pods
 from config.model import Taint, TaintEffect
 from tests.clouds.aws.conftest import dev, statements
 
@@ -33,6 +35,32 @@ def test_system_nodes_require_imdsv2_and_boot_from_encrypted_gp3() -> None:
     assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
     ebs = template["blockDeviceMappings"][0]["ebs"]
     assert (ebs["volumeType"], ebs["encrypted"], ebs["volumeSize"]) == ("gp3", "true", 50)
+
+
+def test_the_vpc_cni_hands_out_ip_prefixes_before_any_node_joins() -> None:
+    run = dev()
+    cni = run.one("aws:eks/addon:Addon", "cluster-vpc-cni")
+    env = json.loads(cni.inputs["configurationValues"])["env"]
+    assert env["ENABLE_PREFIX_DELEGATION"] == "true"
+    assert run.depends_on(run.one(NODE_GROUP), cni)
+
+
+def test_system_nodes_admit_110_pods_not_the_29_their_enis_would_allow() -> None:
+    user_data = base64.b64decode(dev().one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]).decode()
+    assert "Content-Type: application/node.eks.aws" in user_data
+    node_config = yaml.safe_load(user_data.split("application/node.eks.aws\n\n", 1)[1].split("\n--", 1)[0])
+    assert node_config["kind"] == "NodeConfig"
+    assert node_config["spec"]["kubelet"]["config"]["maxPods"] == 110
+
+
+@pytest.mark.parametrize(("types", "pods"), [(["m6i.large"], 110), (["t4g.small"], 110), (["m7i.2xlarge"], 110)])
+def test_prefix_delegation_max_pods_follows_the_eks_calculator_caps(types: list[str], pods: int) -> None:
+    assert prefix_delegation_max_pods(types) == pods
+
+
+def test_an_instance_type_without_facts_is_refused_for_the_system_pool() -> None:
+    with pytest.raises(ValueError, match="clouds/machines.py"):
+        prefix_delegation_max_pods(["x9z.huge"])
 
 
 def test_taint_effects_are_translated_to_the_eks_spelling() -> None:
