@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +37,28 @@ class NetworkArgs:
     tags: Mapping[str, str]
 
 
-def _rule(name: str, priority: int, access: str, source: str, ports: list[str]) -> Any:
+ANY = "*"
+
+
+def _rule(name: str, priority: int, access: str, source: str, ports: Sequence[str]) -> Any:
+    """One inbound NSG rule. Azure accepts `*` (and a lone port or range) only in the singular
+    `destinationPortRange`; the plural `destinationPortRanges` takes two or more explicit ports and rejects
+    `*` with `SecurityRuleInvalidPortRange`. So a single value always goes into the singular field."""
+    if not ports or (ANY in ports and len(ports) > 1):
+        raise ValueError(f"NSG rule {name}: ports must be [{ANY!r}] or explicit ports, got {list(ports)}")
+    destination: dict[str, Any] = (
+        {"destination_port_range": ports[0]} if len(ports) == 1 else {"destination_port_ranges": list(ports)}
+    )
     return {
         "name": name,
         "priority": priority,
         "direction": "Inbound",
         "access": access,
-        "protocol": "Tcp" if ports != ["*"] else "*",
+        "protocol": "*" if list(ports) == [ANY] else "Tcp",
         "source_address_prefix": source,
-        "source_port_range": "*",
-        "destination_address_prefix": "*",
-        "destination_port_ranges": ports,
+        "source_port_range": ANY,
+        "destination_address_prefix": ANY,
+        **destination,
     }
 
 
@@ -82,8 +93,8 @@ class Network(pulumi.ComponentResource):
             security_rules=[
                 _rule("allow-postgres-from-nodes", 100, "Allow", str(args.node_subnet), [POSTGRES_PORT]),
                 # High availability replicates between primary and standby inside this subnet.
-                _rule("allow-within-subnet", 110, "Allow", str(args.database_subnet), ["*"]),
-                _rule("deny-other-vnet", 4000, "Deny", "VirtualNetwork", ["*"]),
+                _rule("allow-within-subnet", 110, "Allow", str(args.database_subnet), [ANY]),
+                _rule("deny-other-vnet", 4000, "Deny", "VirtualNetwork", [ANY]),
             ],
             opts=child,
             **placed,
