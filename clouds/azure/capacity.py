@@ -96,6 +96,8 @@ class NodePools(pulumi.ComponentResource):
             agent_pool_name="gpuspot",
             **common,
             **pool_settings(args.gpu_spot, mode="User", subnet_id=args.subnet_id, tags=args.tags, gpu=True),
-            opts=child,
+            # Pools sharing a VNet must be created one at a time: AKS sets VNet ownership per pool and fails
+            # with SetVNetOwnershipFailed while another pool has the VNet "Updating" (Azure/AKS#4522).
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.cpu_pool])),
         )
         self.register_outputs({"cpuPool": self.cpu_pool.name, "gpuPool": self.gpu_pool.name})

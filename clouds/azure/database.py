@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,10 @@ class PostgresArgs:
     geo_redundant_backup: bool
     protect: bool
     tags: Mapping[str, str]
+    after_subnets: Sequence[pulumi.Resource] = ()
+    """The VNet's subnets: the private-DNS link targets the VNet, which is "Updating" while they are written."""
+    after_cluster: Sequence[pulumi.Resource] = ()
+    """AKS and its pools: joining the delegated subnet is a VNet operation, which must not overlap theirs."""
 
 
 class Postgres(pulumi.ComponentResource):
@@ -65,7 +69,7 @@ class Postgres(pulumi.ComponentResource):
             registration_enabled=False,
             location="global",
             tags=dict(args.tags),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after_subnets)),
             **rg,
         )
         generated = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=child)
@@ -97,7 +101,7 @@ class Postgres(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[link],
+                depends_on=[link, *args.after_cluster],
                 # Azure has no deletion-protection flag for Flexible Server; Pulumi's protect is the guard.
                 protect=args.protect or settings.deletion_protection,
             ),

@@ -170,6 +170,9 @@ class AzureFoundation(pulumi.ComponentResource):
                 tier=azure.database_tier,
                 geo_redundant_backup=azure.database_geo_redundant_backup,
                 protect=config.protect,
+                # Azure runs one operation at a time per VNet: the server joins its subnet after AKS is done.
+                after_subnets=network.subnets,
+                after_cluster=[cluster, pools],
                 **placed,
             ),
             child,

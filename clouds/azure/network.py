@@ -66,6 +66,8 @@ class Network(pulumi.ComponentResource):
     vnet: azure_native.network.VirtualNetwork
     node_subnet: azure_native.network.Subnet
     database_subnet: azure_native.network.Subnet
+    subnets: list[azure_native.network.Subnet]
+    """Every subnet; whatever else writes to the VNet waits for them (Azure refuses concurrent VNet updates)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:azure:Network", name, None, opts)
@@ -133,6 +135,8 @@ class Network(pulumi.ComponentResource):
             **in_vnet,
         )
 
+        self.subnets = [self.node_subnet, self.database_subnet]
+
         if args.flow_logs is not None:
             logs = args.flow_logs
             # Network Watcher writes with the account's trusted-service access; the account holds logs only.
@@ -159,6 +163,7 @@ class Network(pulumi.ComponentResource):
                 format={"type": "JSON", "version": 2},
                 retention_policy={"enabled": True, "days": logs.retention_days},
                 tags=dict(args.tags),
-                opts=child,
+                # It targets the VNet, which Azure keeps "Updating" while a subnet is written.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.subnets),
             )
         self.register_outputs({"vnetId": self.vnet.id, "nodeSubnetId": self.node_subnet.id})
