@@ -62,3 +62,8 @@ def test_admin_groups_are_entra_object_ids(value: str) -> None:
 def test_maintenance_window_is_at_least_four_hours() -> None:
     (problem,) = problems_for(azure={"maintenanceWindow": {"durationHours": 2}})
     assert problem.startswith("mlops-platform:azure.maintenanceWindow.durationHours: got 2")
+
+
+def test_team_identity_groups_are_entra_object_ids() -> None:
+    (problem,) = problems_for(teams=[{"name": "vision", "identityGroup": "vision-team"}])
+    assert problem.startswith("mlops-platform:teams[0].identityGroup: got 'vision-team'; not an Entra ID object ID")
