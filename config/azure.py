@@ -29,6 +29,8 @@ def _object_id(value: str) -> str:
 
 
 EntraObjectId = Annotated[str, AfterValidator(_object_id)]
+Zone = Literal["", "1", "2", "3"]
+"""An availability zone; "" leaves the choice to Azure."""
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -79,8 +81,20 @@ class AzureSettings(CloudSettings):
     """Burstable is cheapest but cannot be zone-redundant (`database.highAvailability`)."""
     database_geo_redundant_backup: bool = False
     """Copy backups to the paired region. Can only be chosen when the server is created."""
+    database_zone: Zone | None = None
+    """Availability zone of the Postgres primary, fixed at creation; default "1" outside dev, Azure's choice in dev."""
+    database_standby_zone: Zone | None = None
+    """Zone of the zone-redundant standby (`database.highAvailability`); default "2" outside dev."""
+    database_log_connections: bool | None = None
+    """Set `log_connections`/`log_disconnections` on the server; default on outside dev."""
     registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
     """Container registry tier: Basic for dev; Premium adds geo-replication and private endpoints."""
+
+    def zone_of_database(self, dev: bool) -> str:
+        return self.database_zone if self.database_zone is not None else ("" if dev else "1")
+
+    def zone_of_standby(self, dev: bool) -> str:
+        return self.database_standby_zone if self.database_standby_zone is not None else ("" if dev else "2")
 
     def check(self, stack: StackConfig) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -92,6 +106,17 @@ class AzureSettings(CloudSettings):
             problems.append(("azure.databaseSubnetCidr", f"overlaps azure.nodeSubnetCidr ({self.node_subnet_cidr})"))
         if stack.database.high_availability and self.database_tier == "Burstable":
             problems.append(("azure.databaseTier", "Burstable servers cannot be zone-redundant; use GeneralPurpose"))
+        zone, standby = self.zone_of_database(stack.is_dev), self.zone_of_standby(stack.is_dev)
+        if stack.database.high_availability and zone and zone == standby:
+            problems.append(
+                ("azure.databaseStandbyZone", f"is the primary's zone ({zone}); zone-redundant needs another")
+            )
+        for index, team in enumerate(stack.teams):
+            # AKS puts Entra ID group object IDs into tokens, so RoleBindings and role assignments name those.
+            try:
+                _object_id(team.identity_group)
+            except ValueError as error:
+                problems.append((f"teams.{index}.identityGroup", f"got {team.identity_group!r}; {error}"))
         pools = stack.node_pools
         for key, pool in (("system", pools.system), ("cpuSpot", pools.cpu_spot), ("gpuSpot", pools.gpu_spot)):
             if len(pool.machine_types) != 1 or not pool.machine_types[0].startswith("Standard_"):

@@ -240,6 +240,31 @@ class _ContainerInsights:
         )
 
 
+def grant_kubeconfig_to_groups(
+    cluster: Cluster,
+    group_object_ids: Sequence[str],
+    subscription_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> list[azure_native.authorization.RoleAssignment]:
+    """Let members of these Entra ID groups fetch a kubeconfig (`az aks get-credentials`). What they may do
+    inside is decided separately: admin groups are cluster-admin, team groups hold RoleBindings in their
+    namespace. Each group is granted once, even when it is both an admin and a team group (Azure refuses a
+    second assignment of one role to one principal on one scope)."""
+    return [
+        grant(
+            f"cluster-user-{group_id}",
+            purpose=f"kubeconfig for group {group_id}",
+            role=BuiltInRole.AKS_CLUSTER_USER,
+            principal_id=group_id,
+            principal_type="Group",
+            scope=cluster.cluster.id,
+            subscription_id=subscription_id,
+            opts=opts,
+        )
+        for group_id in dict.fromkeys(g.lower() for g in group_object_ids)
+    ]
+
+
 def kubeconfig(
     cluster: Cluster, resource_group_name: pulumi.Input[str], login_mode: str, opts: pulumi.InvokeOutputOptions
 ) -> pulumi.Output[str]:

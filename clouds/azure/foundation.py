@@ -11,7 +11,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from clouds.azure.capacity import SPOT_TOLERATION, SYSTEM_POOL_LABEL, SYSTEM_TOLERATION, NodePools, NodePoolsArgs
-from clouds.azure.cluster import Cluster, ClusterArgs, kubeconfig
+from clouds.azure.cluster import Cluster, ClusterArgs, grant_kubeconfig_to_groups, kubeconfig
 from clouds.azure.database import Postgres, PostgresArgs
 from clouds.azure.identity import (
     BuiltInRole,
@@ -169,6 +169,11 @@ class AzureFoundation(pulumi.ComponentResource):
                 sku=azure.database_sku,
                 tier=azure.database_tier,
                 geo_redundant_backup=azure.database_geo_redundant_backup,
+                zone=azure.zone_of_database(dev),
+                standby_zone=azure.zone_of_standby(dev),
+                log_connections=azure.database_log_connections
+                if azure.database_log_connections is not None
+                else not dev,
                 protect=config.protect,
                 # Azure runs one operation at a time per VNet: the server joins its subnet after AKS is done.
                 after_subnets=network.subnets,
@@ -231,6 +236,13 @@ class AzureFoundation(pulumi.ComponentResource):
             subscription_id=client.subscription_id,
             principal_type=azure.deployer_principal_type,
             opts=child,
+        )
+        # Admins and team members need a kubeconfig of their own; the cluster accepts Entra ID tokens only.
+        grant_kubeconfig_to_groups(
+            cluster,
+            [*azure.admin_group_object_ids, *(team.identity_group for team in config.teams)],
+            client.subscription_id,
+            child,
         )
         cluster_kubeconfig = kubeconfig(
             cluster, group.name, azure.kubelogin_mode, pulumi.InvokeOutputOptions(parent=self, provider=provider)
