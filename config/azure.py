@@ -71,9 +71,23 @@ class AzureSettings(CloudSettings):
     """How the kubeconfig's kubelogin exec plugin gets a token: `azurecli` on a laptop, `workloadidentity` in CI."""
 
     flow_logs: bool = True
-    """VNet flow logs to a storage account; needs Network Watcher enabled in the region."""
+    """VNet flow logs to a storage account; needs Network Watcher enabled in the region. Kept for
+    `network.flowLogRetentionDays`, or 90 days outside dev when that is not set."""
     network_watcher_resource_group: str = "NetworkWatcherRG"
     """Where Azure created the region's Network Watcher (`NetworkWatcher_<location>`); one per region."""
+
+    defender: bool | None = None
+    """Microsoft Defender for Containers sensor on the cluster, reporting to the cluster's Log Analytics workspace.
+    Needs the subscription's Defender for Containers plan. Default on outside dev."""
+    audit_logs: bool | None = None
+    """Control-plane audit logs (`kube-audit-admin`, `guard`) to the cluster's Log Analytics workspace through a
+    diagnostic setting. Default on outside dev."""
+    host_encryption: bool | None = None
+    """Encryption at host on every node pool; needs the subscription feature `Microsoft.Compute/EncryptionAtHost`
+    and is fixed when a pool is created. Default on outside dev."""
+    pool_zones: list[Literal["1", "2", "3"]] | None = None
+    """Availability zones every node pool spreads over, fixed at creation; each VM size must be offered in each
+    zone. Default 1, 2, 3 outside dev, none in dev."""
 
     database_sku: str = Field(default="Standard_B2s", pattern=r"^Standard_[A-Za-z0-9_]+$")
     """Flexible Server compute size; it must belong to `databaseTier` (B* Burstable, D* GeneralPurpose, E* ...)."""
@@ -89,6 +103,13 @@ class AzureSettings(CloudSettings):
     """Set `log_connections`/`log_disconnections` on the server; default on outside dev."""
     registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
     """Container registry tier: Basic for dev; Premium adds geo-replication and private endpoints."""
+
+    def enabled(self, setting: bool | None, dev: bool) -> bool:
+        """A hardening switch: as configured, or on everywhere but dev."""
+        return setting if setting is not None else not dev
+
+    def zones_of_pools(self, dev: bool) -> list[str]:
+        return list(self.pool_zones) if self.pool_zones is not None else ([] if dev else ["1", "2", "3"])
 
     def zone_of_database(self, dev: bool) -> str:
         return self.database_zone if self.database_zone is not None else ("" if dev else "1")

@@ -63,6 +63,15 @@ def global_name(config: StackConfig, purpose: str, max_length: int, separator: s
     return f"{head}{separator}{digest}"
 
 
+def flow_log_retention_days(config: StackConfig) -> int:
+    """`network.flowLogRetentionDays` when the stack sets it; otherwise a quarter of history outside dev,
+    enough to trace an incident back, and the shared default in dev."""
+    network = config.network
+    if "flow_log_retention_days" in network.model_fields_set or config.is_dev:
+        return network.flow_log_retention_days
+    return 90
+
+
 class AzureFoundation(pulumi.ComponentResource):
     contract: PlatformContract
     stack_outputs: Mapping[str, pulumi.Input[object]]
@@ -101,7 +110,7 @@ class AzureFoundation(pulumi.ComponentResource):
                 flow_logs=FlowLogArgs(
                     storage_account_name=global_name(config, "flowlogs", 24),
                     network_watcher_resource_group=azure.network_watcher_resource_group,
-                    retention_days=config.network.flow_log_retention_days,
+                    retention_days=flow_log_retention_days(config),
                 )
                 if azure.flow_logs
                 else None,
@@ -130,6 +139,10 @@ class AzureFoundation(pulumi.ComponentResource):
                 container_insights=azure.container_insights,
                 keda_addon=keda_addon,
                 log_retention_days=30 if dev else 90,
+                audit_logs=azure.enabled(azure.audit_logs, dev),
+                defender=azure.enabled(azure.defender, dev),
+                host_encryption=azure.enabled(azure.host_encryption, dev),
+                zones=azure.zones_of_pools(dev),
                 **placed,
             ),
             child,
@@ -143,6 +156,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 cpu_spot=config.node_pools.cpu_spot,
                 gpu_spot=config.node_pools.gpu_spot,
                 tags=tags,
+                host_encryption=azure.enabled(azure.host_encryption, dev),
+                zones=azure.zones_of_pools(dev),
             ),
             child,
         )

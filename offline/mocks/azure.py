@@ -85,6 +85,9 @@ def default_state(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     if args.typ == "azure-native:authorization:RoleAssignment":
         name = inputs["roleAssignmentName"]
         return {"__id": f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}", "name": name}
+    if args.typ == "azure-native:monitor:DiagnosticSetting":
+        name = inputs["name"]
+        return {"__id": f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{name}"}
     if args.typ == "azure-native:monitor:DataCollectionRuleAssociation":
         name = inputs["associationName"]
         return {"__id": f"{inputs['resourceUri']}/providers/Microsoft.Insights/dataCollectionRuleAssociations/{name}"}

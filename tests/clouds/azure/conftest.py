@@ -66,6 +66,8 @@ def contract() -> PlatformContract:
 
 PROD_OVERRIDES: dict[str, Any] = {
     "environment": "prod",
+    # Without flowLogRetentionDays, so the production default applies.
+    "network": {"cidr": "10.40.0.0/16", "podCidr": "10.244.0.0/16", "serviceCidr": "10.96.0.0/16"},
     "database": {"engineVersion": "17", "storageGb": 64, "highAvailability": True, "backupRetentionDays": 30},
     "azure": {
         "location": "westeurope",
@@ -73,6 +75,7 @@ PROD_OVERRIDES: dict[str, Any] = {
         "databaseSku": "Standard_D2ds_v5",
         "databaseTier": "GeneralPurpose",
         "registrySku": "Premium",
+        "flowLogs": True,
     },
 }
 """dev-azure turned into a production stack: every production default of the Azure foundation applies."""

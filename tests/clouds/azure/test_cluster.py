@@ -155,3 +155,23 @@ def test_a_group_that_is_admin_and_team_is_granted_a_kubeconfig_once() -> None:
         grant_kubeconfig_to_groups(cluster, [group, group.upper()], "s", pulumi.ResourceOptions())
 
     assert list(_kubeconfig_grants(run_program(program))) == [group]
+
+
+def test_production_control_plane_audit_logs_go_to_the_cluster_workspace(prod_azure: StackRun) -> None:
+    setting = prod_azure.one("azure-native:monitor:DiagnosticSetting").inputs
+    workspace = prod_azure.one("azure-native:operationalinsights:Workspace").inputs["workspaceName"]
+    assert setting["resourceUri"].endswith("/managedClusters/mlops-prod-aks")
+    assert setting["workspaceId"].endswith(f"/workspaces/{workspace}")
+    assert {log["category"] for log in setting["logs"] if log["enabled"]} == {"kube-audit-admin", "guard"}
+    assert setting["logAnalyticsDestinationType"] == "Dedicated"
+
+
+def test_production_cluster_runs_the_defender_sensor(prod_azure: StackRun) -> None:
+    defender = prod_azure.one(CLUSTER).inputs["securityProfile"]["defender"]
+    assert defender["securityMonitoring"] == {"enabled": True}
+    assert "/workspaces/" in defender["logAnalyticsWorkspaceResourceId"]
+
+
+def test_dev_cluster_has_no_log_workspace(azure: StackRun) -> None:
+    assert azure.of_type("azure-native:operationalinsights:Workspace") == []
+    assert "defender" not in azure.one(CLUSTER).inputs["securityProfile"]

@@ -187,8 +187,8 @@ def _waits_for(azure: StackRun) -> set[tuple[str, str]]:
     return {(a, b) for a, urn in writers.items() for b, other in writers.items() if other in upstream(urn)}
 
 
-def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(azure: StackRun) -> None:
-    waits = _waits_for(azure)
+def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(prod_azure: StackRun) -> None:
+    waits = _waits_for(prod_azure)
     required = {
         ("gpu-pool", "cpu-pool"),  # SetVNetOwnershipFailed when two pools of one VNet are created at once
         ("postgres", "cluster"),  # joining the delegated subnet while AKS sets up the node subnet
@@ -201,8 +201,8 @@ def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(azure: 
     assert required <= waits
 
 
-def test_nothing_else_is_serialised_behind_the_cluster(azure: StackRun) -> None:
-    waits = _waits_for(azure)
+def test_nothing_else_is_serialised_behind_the_cluster(prod_azure: StackRun) -> None:
+    waits = _waits_for(prod_azure)
     # The flow log, the DNS link and the subnets do not wait for AKS; the CPU pool does not wait for the GPU one.
     for writer in ("flow-log", "dns-link", "node-subnet", "database-subnet"):
         assert not {(writer, "cluster"), (writer, "cpu-pool"), (writer, "postgres")} & waits, writer

@@ -30,12 +30,16 @@ def test_every_subnet_has_an_nsg(azure: StackRun) -> None:
     assert all(subnet.inputs.get("networkSecurityGroup", {}).get("id") for subnet in subnets)
 
 
-def test_vnet_flow_logs_are_kept_for_the_configured_retention(azure: StackRun) -> None:
-    flow_log = azure.one("azure-native:network:FlowLog")
-    vnet = azure.one("azure-native:network:VirtualNetwork")
+def test_production_vnet_flow_logs_are_kept_90_days(prod_azure: StackRun) -> None:
+    flow_log = prod_azure.one("azure-native:network:FlowLog")
+    vnet = prod_azure.one("azure-native:network:VirtualNetwork")
     assert flow_log.inputs["targetResourceId"].endswith(f"/virtualNetworks/{vnet.inputs['virtualNetworkName']}")
-    assert flow_log.inputs["retentionPolicy"] == {"enabled": True, "days": 30}
+    assert flow_log.inputs["retentionPolicy"] == {"enabled": True, "days": 90}
     assert flow_log.inputs["networkWatcherName"] == "NetworkWatcher_westeurope"
+
+
+def test_dev_keeps_no_flow_logs_to_stay_within_its_budget(azure: StackRun) -> None:
+    assert azure.of_type("azure-native:network:FlowLog") == []
 
 
 PLURAL_OF = {
