@@ -101,8 +101,15 @@ class AzureSettings(CloudSettings):
     """Zone of the zone-redundant standby (`database.highAvailability`); default "2" outside dev."""
     database_log_connections: bool | None = None
     """Set `log_connections`/`log_disconnections` on the server; default on outside dev."""
-    registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
-    """Container registry tier: Basic for dev; Premium adds geo-replication and private endpoints."""
+    registry_sku: Literal["Basic", "Standard", "Premium"] | None = None
+    """Container registry tier; default Basic in dev, Premium elsewhere. Only Premium turns public access off and
+    is reached through a private endpoint in the node subnet (pushes then come from inside the VNet)."""
+    data_plane_allow_list: list[ipaddress.IPv4Network] = []
+    """Public ranges (office, VPN egress) that may reach the Key Vault and artifact-account data planes directly,
+    e.g. to `az keyvault secret set`. Everything else but the node subnet is denied."""
+
+    def sku_of_registry(self, dev: bool) -> str:
+        return self.registry_sku or ("Basic" if dev else "Premium")
 
     def enabled(self, setting: bool | None, dev: bool) -> bool:
         """A hardening switch: as configured, or on everywhere but dev."""

@@ -22,7 +22,7 @@ from clouds.azure.identity import (
     grant,
 )
 from clouds.azure.network import FlowLogArgs, Network, NetworkArgs
-from clouds.azure.registry import Registry, RegistryArgs
+from clouds.azure.registry import PrivateAccess, Registry, RegistryArgs
 from clouds.azure.secrets import KeyVault, KeyVaultArgs
 from clouds.azure.storage import ArtifactStorage, ArtifactStorageArgs
 from clouds.common import kubernetes_provider, system_pool_placement
@@ -162,6 +162,8 @@ class AzureFoundation(pulumi.ComponentResource):
             child,
         )
 
+        # Blob storage and Key Vault deny every network but the node subnet and these admin ranges.
+        data_plane_ranges = [str(cidr) for cidr in azure.data_plane_allow_list]
         storage = ArtifactStorage(
             "artifacts",
             ArtifactStorageArgs(
@@ -170,6 +172,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 settings=config.object_store,
                 soft_delete_days=7 if dev else 30,
                 protect=config.protect,
+                allowed_subnet_ids=[network.node_subnet.id],
+                allowed_ip_ranges=data_plane_ranges,
                 **placed,
             ),
             child,
@@ -208,6 +212,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 officer_group_ids=azure.admin_group_object_ids,
                 soft_delete_days=7 if dev else 90,
                 protect=config.protect,
+                allowed_subnet_ids=[network.node_subnet.id],
+                allowed_ip_ranges=data_plane_ranges,
                 **placed,
             ),
             child,
@@ -216,10 +222,16 @@ class AzureFoundation(pulumi.ComponentResource):
             "registry",
             RegistryArgs(
                 registry_name=global_name(config, "acr", 50),
-                sku=azure.registry_sku,
+                sku=azure.sku_of_registry(dev),
                 kubelet_object_id=cluster.kubelet_object_id,
                 subscription_id=client.subscription_id,
                 protect=config.protect,
+                private_access=PrivateAccess(
+                    vnet_id=network.vnet.id,
+                    subnet_id=network.node_subnet.id,
+                    after_subnets=network.subnets,
+                    after_vnet_writers=[postgres.server],
+                ),
                 **placed,
             ),
             child,

@@ -10,10 +10,11 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure_native
 
-from clouds.azure.storage import storage_account
+from clouds.azure.storage import network_rules, storage_account
 
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
 POSTGRES_PORT = "5432"
+SERVICE_ENDPOINTS = ("Microsoft.Storage", "Microsoft.KeyVault")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class Network(pulumi.ComponentResource):
             subnet_name="aks-nodes",
             address_prefix=str(args.node_subnet),
             network_security_group={"id": node_nsg.id},
+            # Pods reach Blob storage and Key Vault from this subnet's addresses, so their firewalls can
+            # admit exactly this subnet (pods are SNATed to the node IP with CNI overlay).
+            service_endpoints=[{"service": service} for service in SERVICE_ENDPOINTS],
             # No implicit outbound IP: egress goes through the AKS load balancer only.
             default_outbound_access=False,
             opts=child,
@@ -148,6 +152,8 @@ class Network(pulumi.ComponentResource):
                 tags=args.tags,
                 shared_key_access=True,
                 sku="Standard_LRS",
+                # Nothing but Network Watcher (a trusted service) writes here.
+                network=network_rules(trusted_services=True),
                 opts=child,
             )
             azure_native.network.FlowLog(

@@ -35,6 +35,10 @@ ARM_PATHS: dict[str, str] = {
     "azure-native:network:NetworkSecurityGroup": ("Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}"),
     "azure-native:network:FlowLog": "Microsoft.Network/networkWatchers/{networkWatcherName}/flowLogs/{flowLogName}",
     "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts/{accountName}",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints/{privateEndpointName}",
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}"
+    ),
     "azure-native:storage:BlobServiceProperties": (
         "Microsoft.Storage/storageAccounts/{accountName}/blobServices/{blobServicesName}"
     ),

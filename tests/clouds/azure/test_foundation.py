@@ -159,6 +159,8 @@ VNET_WRITERS = {
     "postgres": ("azure-native:dbforpostgresql:Server", "server"),
     "dns-link": ("azure-native:privatedns:VirtualNetworkLink", "zone-link"),
     "flow-log": ("azure-native:network:FlowLog", "vnet-flow-log"),
+    "registry-endpoint": ("azure-native:network:PrivateEndpoint", "registry-endpoint"),
+    "registry-dns-link": ("azure-native:privatedns:VirtualNetworkLink", "registry-zone-link"),
 }
 """Everything that writes to the VNet; Azure refuses a second write while the VNet is `Updating`."""
 
@@ -197,6 +199,9 @@ def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(prod_az
         ("dns-link", "database-subnet"),
         ("flow-log", "node-subnet"),
         ("flow-log", "database-subnet"),
+        ("registry-endpoint", "postgres"),  # the endpoint joins the node subnet once AKS and Postgres are done
+        ("registry-dns-link", "node-subnet"),
+        ("registry-dns-link", "database-subnet"),
     }
     assert required <= waits
 
@@ -204,7 +209,7 @@ def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(prod_az
 def test_nothing_else_is_serialised_behind_the_cluster(prod_azure: StackRun) -> None:
     waits = _waits_for(prod_azure)
     # The flow log, the DNS link and the subnets do not wait for AKS; the CPU pool does not wait for the GPU one.
-    for writer in ("flow-log", "dns-link", "node-subnet", "database-subnet"):
+    for writer in ("flow-log", "dns-link", "registry-dns-link", "node-subnet", "database-subnet"):
         assert not {(writer, "cluster"), (writer, "cpu-pool"), (writer, "postgres")} & waits, writer
     assert ("cpu-pool", "gpu-pool") not in waits
     assert not [b for a, b in waits if a == "cluster" and b not in ("node-subnet",)]

@@ -64,3 +64,8 @@ def test_every_nsg_rule_puts_wildcards_and_single_values_only_in_the_singular_fi
 def test_an_nsg_rule_refuses_a_wildcard_among_explicit_ports() -> None:
     with pytest.raises(ValueError, match="ports must be"):
         _rule("mixed", 100, "Allow", "VirtualNetwork", ["*", "443"])
+
+
+def test_node_subnet_reaches_storage_and_key_vault_through_service_endpoints(azure: StackRun) -> None:
+    endpoints = azure.one(SUBNET, "nodes").inputs["serviceEndpoints"]
+    assert [e["service"] for e in endpoints] == ["Microsoft.Storage", "Microsoft.KeyVault"]
