@@ -118,6 +118,7 @@ def auth_schema_init_container(db: Database, image: str = IMAGE) -> dict[str, An
             {"name": "PGPORT", "value": str(db.port)},
             {"name": "PGDATABASE", "value": db.name},
             {"name": "PGSSLMODE", "value": db.ssl_mode},
+            *([{"name": "PGSSLROOTCERT", "value": db.ssl_root_cert}] if db.ssl_root_cert else []),
             {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**credential, "key": "username"}}},
             {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**credential, "key": "password"}}},
         ],
@@ -157,6 +158,8 @@ class Mlflow(pulumi.ComponentResource):
             )
         )
         env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+        if db.ssl_root_cert:
+            env["PGSSLROOTCERT"] = db.ssl_root_cert
         if store.region:
             env["AWS_DEFAULT_REGION"] = store.region
         keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)

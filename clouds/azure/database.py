@@ -14,6 +14,10 @@ from clouds.contract import Database
 from config.model import Database as DatabaseSettings
 
 POSTGRES_PORT = 5432
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+"""Flexible Server's certificate (`*.postgres.database.azure.com`) chains to DigiCert Global Root G2 or Microsoft
+RSA Root Certificate Authority 2017 (Microsoft's "TLS in Azure Database for PostgreSQL" page), both public roots in
+Debian's ca-certificates, which the MLflow images (python:*-slim) carry at this path."""
 STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
 """Flexible Server offers only these disk sizes (premium SSD tiers)."""
 
@@ -159,6 +163,8 @@ class Postgres(pulumi.ComponentResource):
             name=settings.name,
             user=settings.user,
             password=password,
-            ssl_mode="require",
+            # Encrypted is not enough: verify-full checks the chain and that the name is this server's.
+            ssl_mode="verify-full",
+            ssl_root_cert=SYSTEM_CA_BUNDLE,
         )
         self.register_outputs({"fqdn": self.server.fully_qualified_domain_name, "database": db.name})

@@ -5,6 +5,7 @@ import itertools
 from clouds.azure.database import storage_size_gb
 from offline.harness import StackRun
 from offline.mocks.random import fake_password
+from tests.k8s_platform.helpers import values
 
 SERVER = "azure-native:dbforpostgresql:Server"
 CONFIGURATION = "azure-native:dbforpostgresql:Configuration"
@@ -84,3 +85,11 @@ def test_server_parameters_and_the_database_are_written_one_at_a_time(prod_azure
     chain = [*prod_azure.of_type(CONFIGURATION), prod_azure.one("azure-native:dbforpostgresql:Database")]
     for earlier, later in itertools.pairwise(chain):
         assert prod_azure.depends_on(later, earlier), later.name
+
+
+def test_mlflow_verifies_the_servers_certificate_and_name(azure: StackRun) -> None:
+    chart = values(azure, "mlflow")
+    env = chart["extraEnvVars"]
+    assert (env["PGSSLMODE"], env["PGSSLROOTCERT"]) == ("verify-full", "/etc/ssl/certs/ca-certificates.crt")
+    (init,) = [c for c in chart["initContainers"] if c["name"] == "auth-schema"]
+    assert {"name": "PGSSLROOTCERT", "value": "/etc/ssl/certs/ca-certificates.crt"} in init["env"]

@@ -48,7 +48,7 @@ def test_artifact_store_is_the_blob_container(contract: PlatformContract) -> Non
 def test_database_is_the_flexible_server_over_tls(contract: PlatformContract) -> None:
     database = contract.database
     assert resolve(database.host).endswith(".postgres.database.azure.com")
-    assert (database.port, database.name, database.ssl_mode) == (5432, "mlflow", "require")
+    assert (database.port, database.name, database.ssl_mode) == (5432, "mlflow", "verify-full")
 
 
 def test_nodes_scale_with_the_cluster_autoscaler_and_keda_is_the_managed_addon(contract: PlatformContract) -> None:
