@@ -170,6 +170,9 @@ class Database:
     password: pulumi.Output[str]
     """Always a Pulumi secret. The platform layer writes it into a Kubernetes Secret, never into Helm values."""
     ssl_mode: str = "require"
+    ssl_root_cert: str | None = None
+    """libpq `sslrootcert`: the CA file, inside the client's image, that the server certificate must chain to
+    (for `ssl_mode` verify-ca/verify-full). None: libpq's default (`~/.postgresql/root.crt`)."""
 
 
 class NodeAutoscalerKind(StrEnum):

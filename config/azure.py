@@ -29,6 +29,8 @@ def _object_id(value: str) -> str:
 
 
 EntraObjectId = Annotated[str, AfterValidator(_object_id)]
+Zone = Literal["", "1", "2", "3"]
+"""An availability zone; "" leaves the choice to Azure."""
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -73,9 +75,23 @@ class AzureSettings(CloudSettings):
     """How the kubeconfig's kubelogin exec plugin gets a token: `azurecli` on a laptop, `workloadidentity` in CI."""
 
     flow_logs: bool = True
-    """VNet flow logs to a storage account; needs Network Watcher enabled in the region."""
+    """VNet flow logs to a storage account; needs Network Watcher enabled in the region. Kept for
+    `network.flowLogRetentionDays`, or 90 days outside dev when that is not set."""
     network_watcher_resource_group: str = "NetworkWatcherRG"
     """Where Azure created the region's Network Watcher (`NetworkWatcher_<location>`); one per region."""
+
+    defender: bool | None = None
+    """Microsoft Defender for Containers sensor on the cluster, reporting to the cluster's Log Analytics workspace.
+    Needs the subscription's Defender for Containers plan. Default on outside dev."""
+    audit_logs: bool | None = None
+    """Control-plane audit logs (`kube-audit-admin`, `guard`) to the cluster's Log Analytics workspace through a
+    diagnostic setting. Default on outside dev."""
+    host_encryption: bool | None = None
+    """Encryption at host on every node pool; needs the subscription feature `Microsoft.Compute/EncryptionAtHost`
+    and is fixed when a pool is created. Default on outside dev."""
+    pool_zones: list[Literal["1", "2", "3"]] | None = None
+    """Availability zones every node pool spreads over, fixed at creation; each VM size must be offered in each
+    zone. Default 1, 2, 3 outside dev, none in dev."""
 
     database_sku: str = Field(default="Standard_B2s", pattern=r"^Standard_[A-Za-z0-9_]+$")
     """Flexible Server compute size; it must belong to `databaseTier` (B* Burstable, D* GeneralPurpose, E* ...)."""
@@ -83,8 +99,34 @@ class AzureSettings(CloudSettings):
     """Burstable is cheapest but cannot be zone-redundant (`database.highAvailability`)."""
     database_geo_redundant_backup: bool = False
     """Copy backups to the paired region. Can only be chosen when the server is created."""
-    registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
-    """Container registry tier: Basic for dev; Premium adds geo-replication and private endpoints."""
+    database_zone: Zone | None = None
+    """Availability zone of the Postgres primary, fixed at creation; default "1" outside dev, Azure's choice in dev."""
+    database_standby_zone: Zone | None = None
+    """Zone of the zone-redundant standby (`database.highAvailability`); default "2" outside dev."""
+    database_log_connections: bool | None = None
+    """Set `log_connections`/`log_disconnections` on the server; default on outside dev."""
+    registry_sku: Literal["Basic", "Standard", "Premium"] | None = None
+    """Container registry tier; default Basic in dev, Premium elsewhere. Only Premium turns public access off and
+    is reached through a private endpoint in the node subnet (pushes then come from inside the VNet)."""
+    data_plane_allow_list: list[ipaddress.IPv4Network] = []
+    """Public ranges (office, VPN egress) that may reach the Key Vault and artifact-account data planes directly,
+    e.g. to `az keyvault secret set`. Everything else but the node subnet is denied."""
+
+    def sku_of_registry(self, dev: bool) -> str:
+        return self.registry_sku or ("Basic" if dev else "Premium")
+
+    def enabled(self, setting: bool | None, dev: bool) -> bool:
+        """A hardening switch: as configured, or on everywhere but dev."""
+        return setting if setting is not None else not dev
+
+    def zones_of_pools(self, dev: bool) -> list[str]:
+        return list(self.pool_zones) if self.pool_zones is not None else ([] if dev else ["1", "2", "3"])
+
+    def zone_of_database(self, dev: bool) -> str:
+        return self.database_zone if self.database_zone is not None else ("" if dev else "1")
+
+    def zone_of_standby(self, dev: bool) -> str:
+        return self.database_standby_zone if self.database_standby_zone is not None else ("" if dev else "2")
 
     def check(self, stack: StackConfig) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -96,6 +138,17 @@ class AzureSettings(CloudSettings):
             problems.append(("azure.databaseSubnetCidr", f"overlaps azure.nodeSubnetCidr ({self.node_subnet_cidr})"))
         if stack.database.high_availability and self.database_tier == "Burstable":
             problems.append(("azure.databaseTier", "Burstable servers cannot be zone-redundant; use GeneralPurpose"))
+        zone, standby = self.zone_of_database(stack.is_dev), self.zone_of_standby(stack.is_dev)
+        if stack.database.high_availability and zone and zone == standby:
+            problems.append(
+                ("azure.databaseStandbyZone", f"is the primary's zone ({zone}); zone-redundant needs another")
+            )
+        for index, team in enumerate(stack.teams):
+            # AKS puts Entra ID group object IDs into tokens, so RoleBindings and role assignments name those.
+            try:
+                _object_id(team.identity_group)
+            except ValueError as error:
+                problems.append((f"teams.{index}.identityGroup", f"got {team.identity_group!r}; {error}"))
         pools = stack.node_pools
         for key, pool in (("system", pools.system), ("cpuSpot", pools.cpu_spot), ("gpuSpot", pools.gpu_spot)):
             if len(pool.machine_types) != 1 or not pool.machine_types[0].startswith("Standard_"):

@@ -38,6 +38,21 @@ AUTH_SCHEMA = "mlflow_auth"
 migrations use too: in one schema each would fail on the other's revision, so the server would never start."""
 IMAGE = "burakince/mlflow:3.15.1"
 """The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
+AZURE_IMAGE = ("ghcr.io/mlflow/mlflow", "v3.15.1-full")
+"""MLflow's own image at the chart's appVersion, for Blob artifacts: with shared keys off, MLflow's Blob repository
+authenticates with azure.identity's DefaultAzureCredential (workload identity), and IMAGE has no azure-identity (its
+poetry.lock at 3.15.1 installs azure-storage-blob only). `-full` installs mlflow[extras,azure,db,gateway,genai,auth]
+(mlflow/mlflow docker/Dockerfile.full): azure-identity, azure-storage-blob, psycopg2, prometheus-flask-exporter."""
+
+
+def server_image(store: ArtifactStore) -> tuple[str, str]:
+    """(repository, tag) of the image that serves the store's artifacts."""
+    if store.kind == ArtifactStoreKind.AZURE_BLOB:
+        return AZURE_IMAGE
+    repository, tag = IMAGE.rsplit(":", 1)
+    return repository, tag
+
+
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -86,7 +101,7 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
     return root
 
 
-def auth_schema_init_container(db: Database) -> dict[str, Any]:
+def auth_schema_init_container(db: Database, image: str = IMAGE) -> dict[str, Any]:
     """An init container that creates the auth store's schema (idempotent) as the database's own user."""
     script = (
         "import psycopg2; c = psycopg2.connect(''); c.autocommit = True; "
@@ -95,7 +110,7 @@ def auth_schema_init_container(db: Database) -> dict[str, Any]:
     credential = {"name": DATABASE_SECRET}
     return {
         "name": "auth-schema",
-        "image": IMAGE,
+        "image": image,
         "command": ["python", "-c", script],
         # libpq reads the connection from the environment; the password only ever comes from the Secret.
         "env": [
@@ -103,6 +118,7 @@ def auth_schema_init_container(db: Database) -> dict[str, Any]:
             {"name": "PGPORT", "value": str(db.port)},
             {"name": "PGDATABASE", "value": db.name},
             {"name": "PGSSLMODE", "value": db.ssl_mode},
+            *([{"name": "PGSSLROOTCERT", "value": db.ssl_root_cert}] if db.ssl_root_cert else []),
             {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**credential, "key": "username"}}},
             {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**credential, "key": "password"}}},
         ],
@@ -142,6 +158,8 @@ class Mlflow(pulumi.ComponentResource):
             )
         )
         env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+        if db.ssl_root_cert:
+            env["PGSSLROOTCERT"] = db.ssl_root_cert
         if store.region:
             env["AWS_DEFAULT_REGION"] = store.region
         keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)
@@ -155,10 +173,14 @@ class Mlflow(pulumi.ComponentResource):
         service_host = f"{SERVICE}.{MLFLOW.namespace}"
         allowed_hosts = [SERVICE, service_host, f"{service_host}.svc", f"{service_host}.svc.cluster.local"]
         allowed_hosts += ["localhost:*", "127.0.0.1:*"] + ([args.public_host] if args.public_host else [])
+        repository, tag = server_image(store)
         self.release = helm_release(
             "mlflow",
             MLFLOW,
             {
+                "image": {"repository": repository, "tag": tag},
+                # The migration init container must run the same MLflow as the server.
+                "initImages": {"mlflowDbMigration": {"repository": repository, "tag": tag}},
                 "replicaCount": args.pods.replicas(),
                 **args.pods.pod_values(POD_LABELS),
                 "serviceAccount": {
@@ -195,7 +217,7 @@ class Mlflow(pulumi.ComponentResource):
                         },
                     },
                 },
-                "initContainers": [auth_schema_init_container(db)],
+                "initContainers": [auth_schema_init_container(db, f"{repository}:{tag}")],
                 "serverAllowedHosts": allowed_hosts,
                 "extraEnvVars": env,
                 "extraArgs": {"exposePrometheus": METRICS_DIR},

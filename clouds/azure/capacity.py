@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,14 @@ def aks_taint(taint: Taint) -> str:
 
 
 def pool_settings(
-    pool: NodePool, *, mode: str, subnet_id: pulumi.Input[str], tags: Mapping[str, str], gpu: bool = False
+    pool: NodePool,
+    *,
+    mode: str,
+    subnet_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+    host_encryption: bool,
+    zones: Sequence[str],
+    gpu: bool = False,
 ) -> dict[str, Any]:
     """Arguments shared by the inline system pool profile and the separate AgentPool resources."""
     settings: dict[str, Any] = {
@@ -47,7 +54,12 @@ def pool_settings(
         "node_labels": {**pool.labels, **(GPU_NODE_LABEL if gpu else {})},
         "node_taints": [aks_taint(t) for t in pool.taints] + ([SYSTEM_TAINT] if mode == "System" else []),
         "tags": dict(tags),
+        # Temp disks, caches and the OS disk are encrypted on the host too, not only at rest in storage.
+        "enable_encryption_at_host": host_encryption,
     }
+    if zones:
+        # Fixed at creation: a pool spread over zones survives losing one (the autoscaler balances them).
+        settings["availability_zones"] = list(zones)
     if pool.spot:
         # Delete (not Deallocate): evicted nodes free their quota; -1 pays up to the on-demand price, so
         # nodes are evicted for capacity only, never for price. Priority and price are fixed at creation.
@@ -71,6 +83,8 @@ class NodePoolsArgs:
     cpu_spot: CpuSpotNodePool
     gpu_spot: GpuSpotNodePool
     tags: Mapping[str, str]
+    host_encryption: bool = False
+    zones: Sequence[str] = ()
 
 
 class NodePools(pulumi.ComponentResource):
@@ -84,18 +98,26 @@ class NodePools(pulumi.ComponentResource):
         # The cluster autoscaler owns the node count; Pulumi must not reset it on the next update.
         child = pulumi.ResourceOptions(parent=self, ignore_changes=["count"])
         common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "resource_name_": args.cluster_name}
+        shape: dict[str, Any] = {
+            "subnet_id": args.subnet_id,
+            "tags": args.tags,
+            "host_encryption": args.host_encryption,
+            "zones": args.zones,
+        }
         self.cpu_pool = azure_native.containerservice.AgentPool(
             "cpuspot",
             agent_pool_name="cpuspot",
             **common,
-            **pool_settings(args.cpu_spot, mode="User", subnet_id=args.subnet_id, tags=args.tags),
+            **pool_settings(args.cpu_spot, mode="User", **shape),
             opts=child,
         )
         self.gpu_pool = azure_native.containerservice.AgentPool(
             "gpuspot",
             agent_pool_name="gpuspot",
             **common,
-            **pool_settings(args.gpu_spot, mode="User", subnet_id=args.subnet_id, tags=args.tags, gpu=True),
-            opts=child,
+            **pool_settings(args.gpu_spot, mode="User", gpu=True, **shape),
+            # Pools sharing a VNet must be created one at a time: AKS sets VNet ownership per pool and fails
+            # with SetVNetOwnershipFailed while another pool has the VNet "Updating" (Azure/AKS#4522).
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.cpu_pool])),
         )
         self.register_outputs({"cpuPool": self.cpu_pool.name, "gpuPool": self.gpu_pool.name})

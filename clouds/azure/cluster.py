@@ -19,6 +19,8 @@ from config.model import SystemNodePool
 
 SYSTEM_POOL = "system"
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
+AUDIT_LOG_CATEGORIES = ("kube-audit-admin", "guard")
+"""AKS resource-log categories (Azure Monitor docs: supported logs for Microsoft.ContainerService/managedClusters)."""
 
 # Tuned for expensive, bursty GPU nodes: an idle node goes after 5 minutes instead of the default 10,
 # and nodes whose pods use under half their capacity count as idle.
@@ -56,6 +58,12 @@ class ClusterArgs:
     keda_addon: bool
     log_retention_days: int
     tags: Mapping[str, str]
+    audit_logs: bool = False
+    """Control-plane audit logs (`kube-audit-admin`, `guard`) into the cluster's Log Analytics workspace."""
+    defender: bool = False
+    """The Microsoft Defender for Containers sensor, reporting to the same workspace."""
+    host_encryption: bool = False
+    zones: Sequence[str] = ()
 
 
 class Cluster(pulumi.ComponentResource):
@@ -88,7 +96,9 @@ class Cluster(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             opts=child,
         )
-        monitoring = _ContainerInsights(args, child) if args.container_insights else None
+        # One workspace for everything the cluster reports: container logs, audit logs, Defender findings.
+        workspace = _workspace(args, child) if args.container_insights or args.audit_logs or args.defender else None
+        monitoring = _ContainerInsights(args, workspace, child) if workspace and args.container_insights else None
 
         # No allow list means no public endpoint at all: a private cluster reached from inside the VNet.
         api_access: Any = (
@@ -98,8 +108,22 @@ class Cluster(pulumi.ComponentResource):
         )
         system_profile: Any = {
             "name": SYSTEM_POOL,
-            **pool_settings(args.system_pool, mode="System", subnet_id=args.node_subnet_id, tags=args.tags),
+            **pool_settings(
+                args.system_pool,
+                mode="System",
+                subnet_id=args.node_subnet_id,
+                tags=args.tags,
+                host_encryption=args.host_encryption,
+                zones=args.zones,
+            ),
         }
+        security: dict[str, Any] = {"workload_identity": {"enabled": True}, "image_cleaner": {"enabled": True}}
+        if args.defender and workspace is not None:
+            # The sensor needs the subscription's Defender for Containers plan; without it nothing is analysed.
+            security["defender"] = {
+                "log_analytics_workspace_resource_id": workspace.id,
+                "security_monitoring": {"enabled": True},
+            }
         self.cluster = azure_native.containerservice.ManagedCluster(
             "aks",
             resource_name_=args.cluster_name,
@@ -137,7 +161,7 @@ class Cluster(pulumi.ComponentResource):
                 "outbound_type": "loadBalancer",
             },
             oidc_issuer_profile={"enabled": True},
-            security_profile={"workload_identity": {"enabled": True}, "image_cleaner": {"enabled": True}},
+            security_profile=security,
             workload_auto_scaler_profile={"keda": {"enabled": args.keda_addon}},
             auto_scaler_profile=AUTOSCALER_PROFILE,
             auto_upgrade_profile={"upgrade_channel": args.upgrade_channel, "node_os_upgrade_channel": "NodeImage"},
@@ -154,6 +178,19 @@ class Cluster(pulumi.ComponentResource):
         )
         if monitoring is not None:
             monitoring.associate(self.cluster)
+        if args.audit_logs and workspace is not None:
+            azure_native.monitor.DiagnosticSetting(
+                "control-plane-logs",
+                name="control-plane-logs",
+                resource_uri=self.cluster.id,
+                workspace_id=workspace.id,
+                # Resource-specific tables (AKSAudit, AKSAuditAdmin, AKSControlPlane) instead of AzureDiagnostics.
+                log_analytics_destination_type="Dedicated",
+                # kube-audit-admin is kube-audit without get/list: every change, a fraction of the volume;
+                # guard records Entra ID authentication and Azure RBAC decisions.
+                logs=[{"category": category, "enabled": True} for category in AUDIT_LOG_CATEGORIES],
+                opts=child,
+            )
 
         # Both upgrade kinds (Kubernetes patches, node images) wait for the same weekly window.
         window = args.maintenance_window
@@ -180,24 +217,31 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "oidcIssuerUrl": self.oidc_issuer_url})
 
 
-class _ContainerInsights:
-    """Container Insights with managed-identity auth: a workspace, a data collection rule and its association."""
+def _workspace(args: ClusterArgs, opts: pulumi.ResourceOptions) -> azure_native.operationalinsights.Workspace:
+    return azure_native.operationalinsights.Workspace(
+        "logs",
+        workspace_name=f"{args.cluster_name}-logs",
+        resource_group_name=args.resource_group_name,
+        location=args.location,
+        sku={"name": "PerGB2018"},
+        retention_in_days=args.log_retention_days,
+        tags=dict(args.tags),
+        opts=opts,
+    )
 
-    def __init__(self, args: ClusterArgs, opts: pulumi.ResourceOptions) -> None:
+
+class _ContainerInsights:
+    """Container Insights with managed-identity auth: a data collection rule into the workspace, and its association."""
+
+    def __init__(
+        self, args: ClusterArgs, workspace: azure_native.operationalinsights.Workspace, opts: pulumi.ResourceOptions
+    ) -> None:
         rg: dict[str, Any] = {
             "resource_group_name": args.resource_group_name,
             "location": args.location,
             "tags": dict(args.tags),
         }
         self._opts = opts
-        workspace = azure_native.operationalinsights.Workspace(
-            "logs",
-            workspace_name=f"{args.cluster_name}-logs",
-            sku={"name": "PerGB2018"},
-            retention_in_days=args.log_retention_days,
-            opts=opts,
-            **rg,
-        )
         self.rule = azure_native.monitor.DataCollectionRule(
             "container-insights",
             data_collection_rule_name=f"MSCI-{args.location}-{args.cluster_name}",
@@ -238,6 +282,31 @@ class _ContainerInsights:
             data_collection_rule_id=self.rule.id,
             opts=self._opts,
         )
+
+
+def grant_kubeconfig_to_groups(
+    cluster: Cluster,
+    group_object_ids: Sequence[str],
+    subscription_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> list[azure_native.authorization.RoleAssignment]:
+    """Let members of these Entra ID groups fetch a kubeconfig (`az aks get-credentials`). What they may do
+    inside is decided separately: admin groups are cluster-admin, team groups hold RoleBindings in their
+    namespace. Each group is granted once, even when it is both an admin and a team group (Azure refuses a
+    second assignment of one role to one principal on one scope)."""
+    return [
+        grant(
+            f"cluster-user-{group_id}",
+            purpose=f"kubeconfig for group {group_id}",
+            role=BuiltInRole.AKS_CLUSTER_USER,
+            principal_id=group_id,
+            principal_type="Group",
+            scope=cluster.cluster.id,
+            subscription_id=subscription_id,
+            opts=opts,
+        )
+        for group_id in dict.fromkeys(g.lower() for g in group_object_ids)
+    ]
 
 
 def kubeconfig(

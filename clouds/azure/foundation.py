@@ -11,7 +11,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from clouds.azure.capacity import SPOT_TOLERATION, SYSTEM_POOL_LABEL, SYSTEM_TOLERATION, NodePools, NodePoolsArgs
-from clouds.azure.cluster import Cluster, ClusterArgs, kubeconfig
+from clouds.azure.cluster import Cluster, ClusterArgs, grant_kubeconfig_to_groups, kubeconfig
 from clouds.azure.database import Postgres, PostgresArgs
 from clouds.azure.identity import (
     BuiltInRole,
@@ -22,7 +22,7 @@ from clouds.azure.identity import (
     grant,
 )
 from clouds.azure.network import FlowLogArgs, Network, NetworkArgs
-from clouds.azure.registry import Registry, RegistryArgs
+from clouds.azure.registry import PrivateAccess, Registry, RegistryArgs
 from clouds.azure.secrets import KeyVault, KeyVaultArgs
 from clouds.azure.storage import ArtifactStorage, ArtifactStorageArgs
 from clouds.common import kubernetes_provider, system_pool_placement
@@ -63,6 +63,15 @@ def global_name(config: StackConfig, purpose: str, max_length: int, separator: s
     return f"{head}{separator}{digest}"
 
 
+def flow_log_retention_days(config: StackConfig) -> int:
+    """`network.flowLogRetentionDays` when the stack sets it; otherwise a quarter of history outside dev,
+    enough to trace an incident back, and the shared default in dev."""
+    network = config.network
+    if "flow_log_retention_days" in network.model_fields_set or config.is_dev:
+        return network.flow_log_retention_days
+    return 90
+
+
 class AzureFoundation(pulumi.ComponentResource):
     contract: PlatformContract
     stack_outputs: Mapping[str, pulumi.Input[object]]
@@ -101,7 +110,7 @@ class AzureFoundation(pulumi.ComponentResource):
                 flow_logs=FlowLogArgs(
                     storage_account_name=global_name(config, "flowlogs", 24),
                     network_watcher_resource_group=azure.network_watcher_resource_group,
-                    retention_days=config.network.flow_log_retention_days,
+                    retention_days=flow_log_retention_days(config),
                 )
                 if azure.flow_logs
                 else None,
@@ -130,6 +139,10 @@ class AzureFoundation(pulumi.ComponentResource):
                 container_insights=azure.container_insights,
                 keda_addon=keda_addon,
                 log_retention_days=30 if dev else 90,
+                audit_logs=azure.enabled(azure.audit_logs, dev),
+                defender=azure.enabled(azure.defender, dev),
+                host_encryption=azure.enabled(azure.host_encryption, dev),
+                zones=azure.zones_of_pools(dev),
                 **placed,
             ),
             child,
@@ -143,10 +156,14 @@ class AzureFoundation(pulumi.ComponentResource):
                 cpu_spot=config.node_pools.cpu_spot,
                 gpu_spot=config.node_pools.gpu_spot,
                 tags=tags,
+                host_encryption=azure.enabled(azure.host_encryption, dev),
+                zones=azure.zones_of_pools(dev),
             ),
             child,
         )
 
+        # Blob storage and Key Vault deny every network but the node subnet and these admin ranges.
+        data_plane_ranges = [str(cidr) for cidr in azure.data_plane_allow_list]
         storage = ArtifactStorage(
             "artifacts",
             ArtifactStorageArgs(
@@ -155,6 +172,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 settings=config.object_store,
                 soft_delete_days=7 if dev else 30,
                 protect=config.protect,
+                allowed_subnet_ids=[network.node_subnet.id],
+                allowed_ip_ranges=data_plane_ranges,
                 **placed,
             ),
             child,
@@ -169,7 +188,15 @@ class AzureFoundation(pulumi.ComponentResource):
                 sku=azure.database_sku,
                 tier=azure.database_tier,
                 geo_redundant_backup=azure.database_geo_redundant_backup,
+                zone=azure.zone_of_database(dev),
+                standby_zone=azure.zone_of_standby(dev),
+                log_connections=azure.database_log_connections
+                if azure.database_log_connections is not None
+                else not dev,
                 protect=config.protect,
+                # Azure runs one operation at a time per VNet: the server joins its subnet after AKS is done.
+                after_subnets=network.subnets,
+                after_cluster=[cluster, pools],
                 **placed,
             ),
             child,
@@ -185,6 +212,8 @@ class AzureFoundation(pulumi.ComponentResource):
                 officer_group_ids=azure.admin_group_object_ids,
                 soft_delete_days=7 if dev else 90,
                 protect=config.protect,
+                allowed_subnet_ids=[network.node_subnet.id],
+                allowed_ip_ranges=data_plane_ranges,
                 **placed,
             ),
             child,
@@ -193,10 +222,16 @@ class AzureFoundation(pulumi.ComponentResource):
             "registry",
             RegistryArgs(
                 registry_name=global_name(config, "acr", 50),
-                sku=azure.registry_sku,
+                sku=azure.sku_of_registry(dev),
                 kubelet_object_id=cluster.kubelet_object_id,
                 subscription_id=client.subscription_id,
                 protect=config.protect,
+                private_access=PrivateAccess(
+                    vnet_id=network.vnet.id,
+                    subnet_id=network.node_subnet.id,
+                    after_subnets=network.subnets,
+                    after_vnet_writers=[postgres.server],
+                ),
                 **placed,
             ),
             child,
@@ -228,6 +263,13 @@ class AzureFoundation(pulumi.ComponentResource):
             subscription_id=client.subscription_id,
             principal_type=azure.deployer_principal_type,
             opts=child,
+        )
+        # Admins and team members need a kubeconfig of their own; the cluster accepts Entra ID tokens only.
+        grant_kubeconfig_to_groups(
+            cluster,
+            [*azure.admin_group_object_ids, *(team.identity_group for team in config.teams)],
+            client.subscription_id,
+            child,
         )
         cluster_kubeconfig = kubeconfig(
             cluster, group.name, azure.kubelogin_mode, pulumi.InvokeOutputOptions(parent=self, provider=provider)

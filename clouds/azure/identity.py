@@ -31,6 +31,8 @@ class BuiltInRole(StrEnum):
     ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
     NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
     AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+    AKS_CLUSTER_USER = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+    """Azure Kubernetes Service Cluster User Role: `listClusterUserCredential`, i.e. `az aks get-credentials`."""
 
 
 def role_assignment_name(scope: str, role: BuiltInRole, purpose: str) -> str:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_azure_native as azure_native
 
-from clouds.azure.storage import storage_account
+from clouds.azure.storage import network_rules, storage_account
 
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
 POSTGRES_PORT = "5432"
+SERVICE_ENDPOINTS = ("Microsoft.Storage", "Microsoft.KeyVault")
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,28 @@ class NetworkArgs:
     tags: Mapping[str, str]
 
 
-def _rule(name: str, priority: int, access: str, source: str, ports: list[str]) -> Any:
+ANY = "*"
+
+
+def _rule(name: str, priority: int, access: str, source: str, ports: Sequence[str]) -> Any:
+    """One inbound NSG rule. Azure accepts `*` (and a lone port or range) only in the singular
+    `destinationPortRange`; the plural `destinationPortRanges` takes two or more explicit ports and rejects
+    `*` with `SecurityRuleInvalidPortRange`. So a single value always goes into the singular field."""
+    if not ports or (ANY in ports and len(ports) > 1):
+        raise ValueError(f"NSG rule {name}: ports must be [{ANY!r}] or explicit ports, got {list(ports)}")
+    destination: dict[str, Any] = (
+        {"destination_port_range": ports[0]} if len(ports) == 1 else {"destination_port_ranges": list(ports)}
+    )
     return {
         "name": name,
         "priority": priority,
         "direction": "Inbound",
         "access": access,
-        "protocol": "Tcp" if ports != ["*"] else "*",
+        "protocol": "*" if list(ports) == [ANY] else "Tcp",
         "source_address_prefix": source,
-        "source_port_range": "*",
-        "destination_address_prefix": "*",
-        "destination_port_ranges": ports,
+        "source_port_range": ANY,
+        "destination_address_prefix": ANY,
+        **destination,
     }
 
 
@@ -55,6 +67,8 @@ class Network(pulumi.ComponentResource):
     vnet: azure_native.network.VirtualNetwork
     node_subnet: azure_native.network.Subnet
     database_subnet: azure_native.network.Subnet
+    subnets: list[azure_native.network.Subnet]
+    """Every subnet; whatever else writes to the VNet waits for them (Azure refuses concurrent VNet updates)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:azure:Network", name, None, opts)
@@ -82,8 +96,8 @@ class Network(pulumi.ComponentResource):
             security_rules=[
                 _rule("allow-postgres-from-nodes", 100, "Allow", str(args.node_subnet), [POSTGRES_PORT]),
                 # High availability replicates between primary and standby inside this subnet.
-                _rule("allow-within-subnet", 110, "Allow", str(args.database_subnet), ["*"]),
-                _rule("deny-other-vnet", 4000, "Deny", "VirtualNetwork", ["*"]),
+                _rule("allow-within-subnet", 110, "Allow", str(args.database_subnet), [ANY]),
+                _rule("deny-other-vnet", 4000, "Deny", "VirtualNetwork", [ANY]),
             ],
             opts=child,
             **placed,
@@ -105,6 +119,9 @@ class Network(pulumi.ComponentResource):
             subnet_name="aks-nodes",
             address_prefix=str(args.node_subnet),
             network_security_group={"id": node_nsg.id},
+            # Pods reach Blob storage and Key Vault from this subnet's addresses, so their firewalls can
+            # admit exactly this subnet (pods are SNATed to the node IP with CNI overlay).
+            service_endpoints=[{"service": service} for service in SERVICE_ENDPOINTS],
             # No implicit outbound IP: egress goes through the AKS load balancer only.
             default_outbound_access=False,
             opts=child,
@@ -122,6 +139,8 @@ class Network(pulumi.ComponentResource):
             **in_vnet,
         )
 
+        self.subnets = [self.node_subnet, self.database_subnet]
+
         if args.flow_logs is not None:
             logs = args.flow_logs
             # Network Watcher writes with the account's trusted-service access; the account holds logs only.
@@ -133,6 +152,8 @@ class Network(pulumi.ComponentResource):
                 tags=args.tags,
                 shared_key_access=True,
                 sku="Standard_LRS",
+                # Nothing but Network Watcher (a trusted service) writes here.
+                network=network_rules(trusted_services=True),
                 opts=child,
             )
             azure_native.network.FlowLog(
@@ -148,6 +169,7 @@ class Network(pulumi.ComponentResource):
                 format={"type": "JSON", "version": 2},
                 retention_policy={"enabled": True, "days": logs.retention_days},
                 tags=dict(args.tags),
-                opts=child,
+                # It targets the VNet, which Azure keeps "Updating" while a subnet is written.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.subnets),
             )
         self.register_outputs({"vnetId": self.vnet.id, "nodeSubnetId": self.node_subnet.id})

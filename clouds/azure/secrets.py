@@ -28,6 +28,10 @@ class KeyVaultArgs:
     soft_delete_days: int
     protect: bool
     tags: Mapping[str, str]
+    allowed_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """Subnets whose pods read secrets (External Secrets on the AKS nodes), through their service endpoint."""
+    allowed_ip_ranges: Sequence[str] = ()
+    """Public ranges from which admins reach the vault's data plane (`az keyvault secret set`)."""
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -56,6 +60,13 @@ class KeyVault(pulumi.ComponentResource):
                 "enabled_for_deployment": False,
                 "enabled_for_disk_encryption": False,
                 "enabled_for_template_deployment": False,
+                # Deny by default. The secrets declared here are written through ARM, a trusted service.
+                "network_acls": {
+                    "default_action": "Deny",
+                    "bypass": "AzureServices",
+                    "virtual_network_rules": [{"id": subnet} for subnet in args.allowed_subnet_ids],
+                    "ip_rules": [{"value": ip_range} for ip_range in args.allowed_ip_ranges],
+                },
             },
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),

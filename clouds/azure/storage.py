@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,29 @@ import pulumi_azure_native as azure_native
 
 from clouds.contract import ArtifactStore, ArtifactStoreKind
 from config.model import ObjectStore as ObjectStoreSettings
+
+
+def network_rules(
+    *,
+    subnet_ids: Sequence[pulumi.Input[str]] = (),
+    ip_ranges: Sequence[str] = (),
+    trusted_services: bool = False,
+) -> dict[str, Any]:
+    """Deny by default: only these subnets (through their `Microsoft.Storage` service endpoint) and public
+    ranges reach the data plane. `trusted_services` lets Azure's trusted services in (Network Watcher writing
+    flow logs); ARM management calls are never subject to these rules."""
+    return {
+        "default_action": "Deny",
+        "bypass": "AzureServices" if trusted_services else "None",
+        "virtual_network_rules": [{"virtual_network_resource_id": s, "action": "Allow"} for s in subnet_ids],
+        "ip_rules": [{"i_p_address_or_range": _storage_ip(r), "action": "Allow"} for r in ip_ranges],
+    }
+
+
+def _storage_ip(cidr: str) -> str:
+    # Storage IP rules take a single address without a prefix length; /31 and /32 are rejected.
+    address, _, length = cidr.partition("/")
+    return address if length in ("", "32") else cidr
 
 
 def storage_account(
@@ -22,9 +45,11 @@ def storage_account(
     tags: Mapping[str, str],
     shared_key_access: bool,
     sku: str,
+    network: dict[str, Any],
     opts: pulumi.ResourceOptions,
 ) -> azure_native.storage.StorageAccount:
-    """StorageV2 with TLS 1.2, HTTPS only, no anonymous blob access and infrastructure (double) encryption."""
+    """StorageV2 with TLS 1.2, HTTPS only, no anonymous blob access and infrastructure (double) encryption.
+    `network` (from `network_rules`) is required: no account is created open to every network."""
     return azure_native.storage.StorageAccount(
         name,
         account_name=account_name,
@@ -40,6 +65,8 @@ def storage_account(
         # Entra ID is the default for portal and CLI data access too, matching the disabled keys.
         default_to_o_auth_authentication=not shared_key_access,
         allow_cross_tenant_replication=False,
+        public_network_access="Enabled",  # reachable only as `network_rule_set` allows
+        network_rule_set=network,
         encryption={
             "key_source": "Microsoft.Storage",
             "require_infrastructure_encryption": True,
@@ -60,6 +87,9 @@ class ArtifactStorageArgs:
     soft_delete_days: int
     protect: bool
     tags: Mapping[str, str]
+    allowed_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    """Subnets whose pods reach the blobs (the AKS node subnet); nothing else does but `allowed_ip_ranges`."""
+    allowed_ip_ranges: Sequence[str] = ()
 
 
 class ArtifactStorage(pulumi.ComponentResource):
@@ -82,6 +112,8 @@ class ArtifactStorage(pulumi.ComponentResource):
             tags=args.tags,
             shared_key_access=False,
             sku="Standard_ZRS",  # every location the config allows has zones: artifacts survive losing one
+            # MLflow proxies artifacts, so only pods on the nodes (and listed admin ranges) need the data plane.
+            network=network_rules(subnet_ids=args.allowed_subnet_ids, ip_ranges=args.allowed_ip_ranges),
             opts=stateful,
             **common,
         )

@@ -35,6 +35,10 @@ ARM_PATHS: dict[str, str] = {
     "azure-native:network:NetworkSecurityGroup": ("Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}"),
     "azure-native:network:FlowLog": "Microsoft.Network/networkWatchers/{networkWatcherName}/flowLogs/{flowLogName}",
     "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts/{accountName}",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints/{privateEndpointName}",
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}"
+    ),
     "azure-native:storage:BlobServiceProperties": (
         "Microsoft.Storage/storageAccounts/{accountName}/blobServices/{blobServicesName}"
     ),
@@ -85,6 +89,9 @@ def default_state(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     if args.typ == "azure-native:authorization:RoleAssignment":
         name = inputs["roleAssignmentName"]
         return {"__id": f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}", "name": name}
+    if args.typ == "azure-native:monitor:DiagnosticSetting":
+        name = inputs["name"]
+        return {"__id": f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{name}"}
     if args.typ == "azure-native:monitor:DataCollectionRuleAssociation":
         name = inputs["associationName"]
         return {"__id": f"{inputs['resourceUri']}/providers/Microsoft.Insights/dataCollectionRuleAssociations/{name}"}

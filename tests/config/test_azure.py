@@ -63,3 +63,15 @@ def test_admin_groups_are_entra_object_ids(value: str) -> None:
 def test_maintenance_window_is_at_least_four_hours() -> None:
     (problem,) = problems_for(azure={"maintenanceWindow": {"durationHours": 2}})
     assert problem.startswith("mlops-platform:azure.maintenanceWindow.durationHours: got 2")
+
+
+def test_team_identity_groups_are_entra_object_ids() -> None:
+    (problem,) = problems_for(teams=[{"name": "vision", "identityGroup": "vision-team"}])
+    assert problem.startswith("mlops-platform:teams[0].identityGroup: got 'vision-team'; not an Entra ID object ID")
+
+
+def test_a_zone_redundant_standby_needs_a_zone_of_its_own() -> None:
+    azure = {"databaseTier": "GeneralPurpose", "databaseSku": "Standard_D2ds_v5", "databaseStandbyZone": "1"}
+    assert problems_for(environment="prod", database={"highAvailability": True}, azure=azure) == [
+        "mlops-platform:azure.databaseStandbyZone: is the primary's zone (1); zone-redundant needs another"
+    ]

@@ -112,3 +112,18 @@ def test_mlflow_has_probes_and_resources() -> None:
 
 def test_tracking_url_is_a_stack_output() -> None:
     assert stack_run("dev-local").outputs["mlflowUrl"] == "http://mlflow.mlflow.svc.cluster.local"
+
+
+def test_mlflow_on_blob_runs_an_image_with_azure_identity() -> None:
+    # Shared keys are off: MLflow's Blob repository needs azure.identity's DefaultAzureCredential.
+    chart = values(platform_run("azure-blob-keda-addon"), "mlflow")
+    image = {"repository": "ghcr.io/mlflow/mlflow", "tag": "v3.15.1-full"}
+    assert (chart["image"], chart["initImages"]["mlflowDbMigration"]) == (image, image)
+    assert chart["initContainers"][0]["image"] == "ghcr.io/mlflow/mlflow:v3.15.1-full"
+
+
+def test_mlflow_elsewhere_keeps_the_charts_image() -> None:
+    assert values(platform_run("aws-karpenter"), "mlflow")["image"] == {
+        "repository": "burakince/mlflow",
+        "tag": "3.15.1",
+    }

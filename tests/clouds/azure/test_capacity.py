@@ -54,3 +54,19 @@ def test_spot_pools_declare_the_taint_and_label_aks_adds_so_refresh_sees_no_drif
     inputs = azure.one(POOL, pool).inputs
     assert "kubernetes.azure.com/scalesetpriority=spot:NoSchedule" in inputs["nodeTaints"]
     assert inputs["nodeLabels"]["kubernetes.azure.com/scalesetpriority"] == "spot"
+
+
+def _all_pools(run: StackRun) -> list[dict]:  # type: ignore[type-arg]
+    (system,) = run.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"]
+    return [system, *(pool.inputs for pool in run.of_type(POOL))]
+
+
+def test_production_pools_encrypt_at_host_and_spread_over_three_zones(prod_azure: StackRun) -> None:
+    pools = _all_pools(prod_azure)
+    assert len(pools) == 3
+    assert all(pool["enableEncryptionAtHost"] is True for pool in pools)
+    assert all(pool["availabilityZones"] == ["1", "2", "3"] for pool in pools)
+
+
+def test_dev_pools_are_not_pinned_to_zones(azure: StackRun) -> None:
+    assert not [pool for pool in _all_pools(azure) if "availabilityZones" in pool]

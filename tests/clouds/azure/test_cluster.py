@@ -1,11 +1,13 @@
 """clouds/azure/cluster.py: access, networking, identity and upgrades of the AKS cluster."""
 
+import dataclasses
 import functools
 import ipaddress
 
+import pulumi
 import yaml
 
-from clouds.azure.cluster import Cluster, ClusterArgs
+from clouds.azure.cluster import Cluster, ClusterArgs, grant_kubeconfig_to_groups
 from config.azure import MaintenanceWindow
 from config.model import SystemNodePool
 from offline.harness import StackRun, run_program
@@ -80,10 +82,9 @@ def test_kubeconfig_is_secret_and_logs_in_without_a_device_code(azure: StackRun)
     assert "devicecode" not in args
 
 
-@functools.cache
-def private_cluster_with_insights() -> StackRun:
-    """The Cluster component alone, with what dev-azure leaves off: no allow list, Container Insights on."""
-    args = ClusterArgs(
+def private_cluster_args() -> ClusterArgs:
+    """What dev-azure leaves off: no allow list, Container Insights on."""
+    return ClusterArgs(
         resource_group_name="rg",
         location="westeurope",
         cluster_name="prod-aks",
@@ -104,7 +105,12 @@ def private_cluster_with_insights() -> StackRun:
         log_retention_days=90,
         tags={},
     )
-    return run_program(lambda: Cluster("cluster", args))
+
+
+@functools.cache
+def private_cluster_with_insights() -> StackRun:
+    """The Cluster component alone, with `private_cluster_args`."""
+    return run_program(lambda: Cluster("cluster", private_cluster_args()))
 
 
 def test_an_empty_allow_list_makes_the_cluster_private() -> None:
@@ -120,3 +126,53 @@ def test_container_insights_collects_into_a_workspace_with_managed_identity_auth
     assert oms["config"]["logAnalyticsWorkspaceResourceID"].endswith(f"/workspaces/{workspace.inputs['workspaceName']}")
     association = run.one("azure-native:monitor:DataCollectionRuleAssociation").inputs
     assert association["resourceUri"].endswith("/managedClusters/prod-aks")
+
+
+CLUSTER_USER_ROLE = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+
+
+def _kubeconfig_grants(run: StackRun) -> dict[str, dict[str, object]]:
+    assignments = run.of_type("azure-native:authorization:RoleAssignment")
+    return {
+        a.inputs["principalId"]: a.inputs
+        for a in assignments
+        if a.inputs["roleDefinitionId"].endswith(CLUSTER_USER_ROLE)
+    }
+
+
+def test_team_and_admin_groups_may_fetch_a_kubeconfig(azure: StackRun) -> None:
+    grants = _kubeconfig_grants(azure)
+    teams = ["8a1d6c3e-52f4-4b7a-a0c9-1e2f3d4c5b6a", "c47e2b19-0d3a-4e85-b6f1-9a8b7c6d5e4f"]
+    assert set(grants) == {"3f2c8f6a-1b7e-4d2c-9a51-7c0e4b8d2f11", *teams}
+    assert all(g["principalType"] == "Group" for g in grants.values())
+    assert all(str(g["scope"]).endswith("/managedClusters/mlops-dev-aks") for g in grants.values())
+
+
+def test_a_group_that_is_admin_and_team_is_granted_a_kubeconfig_once() -> None:
+    group = "3f2c8f6a-1b7e-4d2c-9a51-7c0e4b8d2f11"
+
+    def program() -> None:
+        cluster = Cluster("cluster", dataclasses.replace(private_cluster_args(), admin_group_object_ids=[group]))
+        grant_kubeconfig_to_groups(cluster, [group, group.upper()], "s", pulumi.ResourceOptions())
+
+    assert list(_kubeconfig_grants(run_program(program))) == [group]
+
+
+def test_production_control_plane_audit_logs_go_to_the_cluster_workspace(prod_azure: StackRun) -> None:
+    setting = prod_azure.one("azure-native:monitor:DiagnosticSetting").inputs
+    workspace = prod_azure.one("azure-native:operationalinsights:Workspace").inputs["workspaceName"]
+    assert setting["resourceUri"].endswith("/managedClusters/mlops-prod-aks")
+    assert setting["workspaceId"].endswith(f"/workspaces/{workspace}")
+    assert {log["category"] for log in setting["logs"] if log["enabled"]} == {"kube-audit-admin", "guard"}
+    assert setting["logAnalyticsDestinationType"] == "Dedicated"
+
+
+def test_production_cluster_runs_the_defender_sensor(prod_azure: StackRun) -> None:
+    defender = prod_azure.one(CLUSTER).inputs["securityProfile"]["defender"]
+    assert defender["securityMonitoring"] == {"enabled": True}
+    assert "/workspaces/" in defender["logAnalyticsWorkspaceResourceId"]
+
+
+def test_dev_cluster_has_no_log_workspace(azure: StackRun) -> None:
+    assert azure.of_type("azure-native:operationalinsights:Workspace") == []
+    assert "defender" not in azure.one(CLUSTER).inputs["securityProfile"]

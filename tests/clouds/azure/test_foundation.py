@@ -48,7 +48,7 @@ def test_artifact_store_is_the_blob_container(contract: PlatformContract) -> Non
 def test_database_is_the_flexible_server_over_tls(contract: PlatformContract) -> None:
     database = contract.database
     assert resolve(database.host).endswith(".postgres.database.azure.com")
-    assert (database.port, database.name, database.ssl_mode) == (5432, "mlflow", "require")
+    assert (database.port, database.name, database.ssl_mode) == (5432, "mlflow", "verify-full")
 
 
 def test_nodes_scale_with_the_cluster_autoscaler_and_keda_is_the_managed_addon(contract: PlatformContract) -> None:
@@ -148,3 +148,68 @@ def test_azure_workload_identity_needs_no_link_local_endpoint(contract: Platform
     assert contract.identity_endpoints == ()
     policies = azure.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     assert policies and not [p for p in policies if p.get("metadata.name") == "allow-workload-identity"]
+
+
+VNET_WRITERS = {
+    "node-subnet": ("azure-native:network:Subnet", "nodes"),
+    "database-subnet": ("azure-native:network:Subnet", "database"),
+    "cluster": ("azure-native:containerservice:ManagedCluster", "aks"),
+    "cpu-pool": ("azure-native:containerservice:AgentPool", "cpuspot"),
+    "gpu-pool": ("azure-native:containerservice:AgentPool", "gpuspot"),
+    "postgres": ("azure-native:dbforpostgresql:Server", "server"),
+    "dns-link": ("azure-native:privatedns:VirtualNetworkLink", "zone-link"),
+    "flow-log": ("azure-native:network:FlowLog", "vnet-flow-log"),
+    "registry-endpoint": ("azure-native:network:PrivateEndpoint", "registry-endpoint"),
+    "registry-dns-link": ("azure-native:privatedns:VirtualNetworkLink", "registry-zone-link"),
+}
+"""Everything that writes to the VNet; Azure refuses a second write while the VNet is `Updating`."""
+
+
+def _waits_for(azure: StackRun) -> set[tuple[str, str]]:
+    """(a, b) for every pair of VNet writers where a waits for b, directly or through anything in between
+    (waiting for a component means waiting for everything inside it)."""
+    by_urn = {r.urn: r for r in azure.resources}
+
+    def direct(urn: str) -> set[str]:
+        found: set[str] = set()
+        for dep in by_urn[urn].dependencies:
+            if dep in by_urn:
+                found |= {dep} | {r.urn for r in azure.descendants_of(by_urn[dep])}
+        return found
+
+    def upstream(urn: str) -> set[str]:
+        seen, todo = set(), [urn]
+        while todo:
+            for dep in direct(todo.pop()) - seen:
+                seen.add(dep)
+                todo.append(dep)
+        return seen
+
+    writers = {label: azure.one(*key).urn for label, key in VNET_WRITERS.items()}
+    return {(a, b) for a, urn in writers.items() for b, other in writers.items() if other in upstream(urn)}
+
+
+def test_vnet_writers_run_one_after_another_exactly_where_azure_requires(prod_azure: StackRun) -> None:
+    waits = _waits_for(prod_azure)
+    required = {
+        ("gpu-pool", "cpu-pool"),  # SetVNetOwnershipFailed when two pools of one VNet are created at once
+        ("postgres", "cluster"),  # joining the delegated subnet while AKS sets up the node subnet
+        ("postgres", "gpu-pool"),
+        ("dns-link", "node-subnet"),
+        ("dns-link", "database-subnet"),
+        ("flow-log", "node-subnet"),
+        ("flow-log", "database-subnet"),
+        ("registry-endpoint", "postgres"),  # the endpoint joins the node subnet once AKS and Postgres are done
+        ("registry-dns-link", "node-subnet"),
+        ("registry-dns-link", "database-subnet"),
+    }
+    assert required <= waits
+
+
+def test_nothing_else_is_serialised_behind_the_cluster(prod_azure: StackRun) -> None:
+    waits = _waits_for(prod_azure)
+    # The flow log, the DNS link and the subnets do not wait for AKS; the CPU pool does not wait for the GPU one.
+    for writer in ("flow-log", "dns-link", "registry-dns-link", "node-subnet", "database-subnet"):
+        assert not {(writer, "cluster"), (writer, "cpu-pool"), (writer, "postgres")} & waits, writer
+    assert ("cpu-pool", "gpu-pool") not in waits
+    assert not [b for a, b in waits if a == "cluster" and b not in ("node-subnet",)]

@@ -4,6 +4,7 @@ from offline.harness import StackRun
 from offline.mocks.azure import mock_guid
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+REGISTRY = "azure-native:containerregistry:Registry"
 
 
 def test_registry_has_no_admin_user_or_anonymous_pull(azure: StackRun) -> None:
@@ -21,3 +22,20 @@ def test_kubelet_identity_may_pull_from_this_registry_only(azure: StackRun) -> N
 
 def test_registry_is_protected_because_pushed_images_may_exist_nowhere_else(azure: StackRun) -> None:
     assert azure.one("azure-native:containerregistry:Registry").protect
+
+
+def test_production_registry_is_reached_only_through_its_private_endpoint(prod_azure: StackRun) -> None:
+    registry = prod_azure.one(REGISTRY).inputs
+    assert (registry["sku"]["name"], registry["publicNetworkAccess"]) == ("Premium", "Disabled")
+    endpoint = prod_azure.one("azure-native:network:PrivateEndpoint").inputs
+    assert endpoint["subnet"]["id"].endswith("/subnets/aks-nodes")
+    (connection,) = endpoint["privateLinkServiceConnections"]
+    assert connection["groupIds"] == ["registry"]
+    assert connection["privateLinkServiceId"].endswith(f"/registries/{registry['registryName']}")
+
+
+def test_registry_names_resolve_to_the_endpoint_inside_the_vnet(prod_azure: StackRun) -> None:
+    (config,) = prod_azure.one("azure-native:network:PrivateDnsZoneGroup").inputs["privateDnsZoneConfigs"]
+    assert config["privateDnsZoneId"].endswith("/privateDnsZones/privatelink.azurecr.io")
+    link = prod_azure.one("azure-native:privatedns:VirtualNetworkLink", "registry-zone-link").inputs
+    assert link["virtualNetwork"]["id"].endswith("/virtualNetworks/mlops-prod-net-vnet")

@@ -34,3 +34,11 @@ def test_admin_groups_may_manage_vault_secrets(azure: StackRun) -> None:
     assert officer.inputs["principalId"] == "3f2c8f6a-1b7e-4d2c-9a51-7c0e4b8d2f11"
     assert officer.inputs["principalType"] == "Group"
     assert "/Microsoft.KeyVault/vaults/" in officer.inputs["scope"]
+
+
+def test_vault_denies_every_network_but_the_node_subnet(azure: StackRun) -> None:
+    acls = azure.one("azure-native:keyvault:Vault").inputs["properties"]["networkAcls"]
+    assert acls["defaultAction"] == "Deny"
+    (rule,) = acls["virtualNetworkRules"]
+    assert rule["id"].endswith("/virtualNetworks/mlops-dev-net-vnet/subnets/aks-nodes")
+    assert acls["bypass"] == "AzureServices"  # ARM writes the secrets this program declares
