@@ -166,6 +166,9 @@ class Database:
     password: pulumi.Output[str]
     """Always a Pulumi secret. The platform layer writes it into a Kubernetes Secret, never into Helm values."""
     ssl_mode: str = "require"
+    ca_certificate: pulumi.Input[str] | None = None
+    """PEM bundle of the CAs that sign the server's certificate, for `verify-ca`/`verify-full`; None: libpq's
+    defaults (no verification with `require`)."""
 
 
 class NodeAutoscalerKind(StrEnum):

@@ -38,6 +38,9 @@ AUTH_SCHEMA = "mlflow_auth"
 migrations use too: in one schema each would fail on the other's revision, so the server would never start."""
 IMAGE = "burakince/mlflow:3.15.1"
 """The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
+DATABASE_CA_CONFIGMAP = "mlflow-database-ca"
+DATABASE_CA_MOUNT = {"name": "database-ca", "mountPath": "/etc/mlflow/database-ca", "readOnly": True}
+"""Where the database's CA bundle is mounted when the contract gives one (libpq's `sslrootcert`)."""
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -86,6 +89,14 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
     return root
 
 
+def database_tls_env(db: Database) -> dict[str, pulumi.Input[str]]:
+    """libpq's TLS settings from the environment: the mode, and the CA bundle to verify the server with."""
+    env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+    if db.ca_certificate is not None:
+        env["PGSSLROOTCERT"] = f"{DATABASE_CA_MOUNT['mountPath']}/ca.crt"
+    return env
+
+
 def auth_schema_init_container(db: Database) -> dict[str, Any]:
     """An init container that creates the auth store's schema (idempotent) as the database's own user."""
     script = (
@@ -102,10 +113,11 @@ def auth_schema_init_container(db: Database) -> dict[str, Any]:
             {"name": "PGHOST", "value": db.host},
             {"name": "PGPORT", "value": str(db.port)},
             {"name": "PGDATABASE", "value": db.name},
-            {"name": "PGSSLMODE", "value": db.ssl_mode},
+            *({"name": key, "value": value} for key, value in database_tls_env(db).items()),
             {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**credential, "key": "username"}}},
             {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**credential, "key": "password"}}},
         ],
+        "volumeMounts": [DATABASE_CA_MOUNT] if db.ca_certificate is not None else [],
         "securityContext": CONTAINER_SECURITY,
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
     }
@@ -124,7 +136,7 @@ class Mlflow(pulumi.ComponentResource):
         db, store = args.database, args.artifact_store
 
         # The pod cannot start without its Secrets, so the release (which waits for ready pods) waits for them.
-        secrets = [
+        secrets: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
                 "database-credentials",
                 metadata={"name": DATABASE_SECRET, "namespace": ns},
@@ -141,7 +153,21 @@ class Mlflow(pulumi.ComponentResource):
                 opts=child,
             )
         )
-        env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+        env = database_tls_env(db)
+        ca_volumes: dict[str, Any] = {}
+        if db.ca_certificate is not None:
+            secrets.append(
+                k8s.core.v1.ConfigMap(
+                    "database-ca",
+                    metadata={"name": DATABASE_CA_CONFIGMAP, "namespace": ns},
+                    data={"ca.crt": db.ca_certificate},
+                    opts=child,
+                )
+            )
+            ca_volumes = {
+                "extraVolumes": [{"name": DATABASE_CA_MOUNT["name"], "configMap": {"name": DATABASE_CA_CONFIGMAP}}],
+                "extraVolumeMounts": [DATABASE_CA_MOUNT],
+            }
         if store.region:
             env["AWS_DEFAULT_REGION"] = store.region
         keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)
@@ -198,6 +224,7 @@ class Mlflow(pulumi.ComponentResource):
                 "initContainers": [auth_schema_init_container(db)],
                 "serverAllowedHosts": allowed_hosts,
                 "extraEnvVars": env,
+                **ca_volumes,
                 "extraArgs": {"exposePrometheus": METRICS_DIR},
                 "resources": {
                     "requests": {"cpu": "250m", "memory": "512Mi"},
