@@ -1,6 +1,6 @@
 """GCP stacks derived from dev-gcp, for the settings dev leaves off: CMEK, a regional control plane, a private
-endpoint, an HA database with point-in-time recovery, data residency, access logs, no auto-provisioning, a non-dev
-environment; and the DNS-based control-plane endpoint CI uses. Each evaluated once per session."""
+endpoint, an HA database with point-in-time recovery, data residency, access logs, no auto-provisioning, no DNS-based
+endpoint, a non-dev environment. Evaluated once per session."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import yaml
 from offline.harness import ROOT_DIR, StackRun, run_stack
 
 VARIANT = "prod-gcp-variant"
-DNS_ENDPOINT = "dev-gcp-dns-endpoint"
 
 
 def derived_stack(tmp_path_factory: pytest.TempPathFactory, stack: str, change: Callable[[Any], None]) -> StackRun:
@@ -36,6 +35,7 @@ def _variant(config: Any) -> None:
             "databasePointInTimeRecovery": True,
             "dataResidency": True,
             "systemPoolZones": [],
+            "controlPlaneDnsEndpoint": False,
         }
     )
     config["mlops-platform:cluster"]["endpointAllowList"] = []
@@ -46,11 +46,3 @@ def _variant(config: Any) -> None:
 @pytest.fixture(scope="session")
 def gcp_variant(tmp_path_factory: pytest.TempPathFactory) -> StackRun:
     return derived_stack(tmp_path_factory, VARIANT, _variant)
-
-
-@pytest.fixture(scope="session")
-def gcp_dns_endpoint(tmp_path_factory: pytest.TempPathFactory) -> StackRun:
-    """dev-gcp reached through the DNS-based endpoint, as CI runners outside the allow list do."""
-    return derived_stack(
-        tmp_path_factory, DNS_ENDPOINT, lambda config: config["mlops-platform:gcp"].update(controlPlaneDnsEndpoint=True)
-    )
