@@ -348,6 +348,10 @@ class PlatformContract:
     platform_placement: PodPlacement = field(default_factory=PodPlacement)
     in_cluster_services: InClusterServices = field(default_factory=InClusterServices)
     """What the foundation runs in the cluster itself (local); empty for clouds, whose services are managed."""
+    control_plane_metrics: bool = True
+    """Whether Prometheus can scrape the controller manager, scheduler, etcd and kube-proxy inside the cluster.
+    False where the cloud runs them out of reach (GKE; Dataplane V2 has no kube-proxy): their monitors and
+    alerts are left out instead of reporting them down forever."""
 
     def identity_for(self, workload: Workload) -> WorkloadIdentity:
         """The workload's binding, or an empty one (no annotations, no labels) if the cloud gave it none."""

@@ -328,6 +328,8 @@ class GcpFoundation(pulumi.ComponentResource):
             cluster_ready=[pools.system],
             identity_endpoints=METADATA_SERVER,
             platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),
+            # GKE runs the control plane outside the cluster, and Dataplane V2 replaces kube-proxy.
+            control_plane_metrics=False,
         )
         self.stack_outputs = {
             "gcpProject": project,
