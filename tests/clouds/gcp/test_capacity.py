@@ -41,7 +41,7 @@ def test_system_pool_is_on_demand_and_never_empty() -> None:
     system = pool("system").inputs
     assert system["nodeConfig"]["spot"] is False
     assert system["autoscaling"]["totalMinNodeCount"] >= 1
-    assert system["nodeConfig"]["machineType"] == "e2-standard-4"
+    assert system["nodeConfig"]["machineType"] == "e2-standard-2"
 
 
 def test_every_pool_is_auto_repaired_upgraded_and_uses_the_gke_metadata_server() -> None:
