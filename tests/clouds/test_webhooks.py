@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from clouds.webhooks import KYVERNO, WEBHOOK_SERVERS, webhook_ports
+from clouds.webhooks import KYVERNO, WEBHOOK_SERVERS, markdown_table, webhook_ports
 from config.model import Components
 from k8s_platform.catalog import KYVERNO as KYVERNO_CHART
 from k8s_platform.catalog import PLATFORM_CHARTS
+from offline.harness import ROOT_DIR
 
 
 def test_every_port_was_read_at_the_chart_version_the_catalog_pins() -> None:
@@ -36,3 +37,8 @@ def test_kyverno_is_counted_even_with_every_component_off() -> None:
 
 def test_a_cloud_managed_keda_opens_no_port_for_it() -> None:
     assert 6443 not in webhook_ports(Components(), helm_keda=False)
+
+
+def test_docs_show_the_table_the_firewall_is_built_from() -> None:
+    page = (ROOT_DIR / "docs" / "gcp.md").read_text()
+    assert f"<!-- webhooks:table -->\n{markdown_table()}\n<!-- /webhooks:table -->" in page
