@@ -40,6 +40,7 @@ GpuType = Literal[
 ]
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+GOOGLE_GROUP = re.compile(r"^[a-z0-9._%+-]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
 
 
 class NodeAutoProvisioning(Settings):
@@ -143,6 +144,14 @@ class GcpSettings(CloudSettings):
         for index, zone in enumerate(self.system_pool_zones):
             if zone not in self.zones:
                 problems.append((f"gcp.systemPoolZones.{index}", f"{zone!r} is not one of gcp.zones"))
+        for index, team in enumerate(stack.teams):
+            if not GOOGLE_GROUP.match(team.identity_group):
+                problems.append(
+                    (
+                        f"teams.{index}.identityGroup",
+                        f"{team.identity_group!r} is not a Google group e-mail; GKE and IAM know teams by group",
+                    )
+                )
         if stack.teams and self.rbac_security_group is None:
             problems.append(
                 (

@@ -89,3 +89,11 @@ def test_rbac_security_group_must_be_named_gke_security_groups() -> None:
 def test_system_pool_zones_must_be_cluster_zones() -> None:
     raw = stack(gcp={**stack()["gcp"], "zones": ["europe-west4-a"], "systemPoolZones": ["europe-west4-b"]})
     assert "gcp.systemPoolZones[0]" in problems(raw)
+
+
+def test_team_groups_must_be_google_group_emails() -> None:
+    raw = stack(
+        gcp={**stack()["gcp"], "rbacSecurityGroup": "gke-security-groups@acme.example"},
+        teams=[{"name": "vision", "identityGroup": "arn:aws:iam::123456789012:role/vision"}],
+    )
+    assert "teams[0].identityGroup" in problems(raw)
