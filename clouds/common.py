@@ -16,17 +16,19 @@ from config.model import SystemNodePool
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
-def exec_kubeconfig(name: str, server: str, ca_data: str, command: str, **exec_fields: Any) -> str:
+def exec_kubeconfig(name: str, server: str, ca_data: str | None, command: str, **exec_fields: Any) -> str:
     """A one-cluster kubeconfig whose user runs `command` for short-lived tokens: it holds no credential.
 
     JSON, which every kubeconfig reader accepts as YAML. `exec_fields` are further exec settings in kubeconfig
-    spelling (`args`, `installHint`, `provideClusterInfo`, `interactiveMode`)."""
+    spelling (`args`, `installHint`, `provideClusterInfo`, `interactiveMode`). `ca_data` None: the server's
+    certificate is publicly trusted (GKE's DNS-based endpoint)."""
     exec_ = {"apiVersion": EXEC_API_VERSION, "command": command, **exec_fields}
+    cluster = {"server": server} | ({"certificate-authority-data": ca_data} if ca_data is not None else {})
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+            "clusters": [{"name": name, "cluster": cluster}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "current-context": name,
             "users": [{"name": name, "user": {"exec": exec_}}],

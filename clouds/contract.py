@@ -172,7 +172,11 @@ class Database:
     ssl_mode: str = "require"
     ssl_root_cert: str | None = None
     """libpq `sslrootcert`: the CA file, inside the client's image, that the server certificate must chain to
-    (for `ssl_mode` verify-ca/verify-full). None: libpq's default (`~/.postgresql/root.crt`)."""
+    (for `ssl_mode` verify-ca/verify-full), for a public CA the image's system bundle already holds (Azure).
+    Ignored when `ca_certificate` is given."""
+    ca_certificate: pulumi.Input[str] | None = None
+    """PEM bundle of a private CA that signs the server's certificate (Cloud SQL's instance CA): the platform
+    mounts it and points `sslrootcert` at it. None: `ssl_root_cert`, or libpq's defaults."""
 
 
 class NodeAutoscalerKind(StrEnum):
@@ -355,6 +359,10 @@ class PlatformContract:
     platform_placement: PodPlacement = field(default_factory=PodPlacement)
     in_cluster_services: InClusterServices = field(default_factory=InClusterServices)
     """What the foundation runs in the cluster itself (local); empty for clouds, whose services are managed."""
+    control_plane_metrics: bool = True
+    """Whether Prometheus can scrape the controller manager, scheduler, etcd and kube-proxy inside the cluster.
+    False where the cloud runs them out of reach (GKE; Dataplane V2 has no kube-proxy): their monitors and
+    alerts are left out instead of reporting them down forever."""
 
     def identity_for(self, workload: Workload) -> WorkloadIdentity:
         """The workload's binding, or an empty one (no annotations, no labels) if the cloud gave it none."""

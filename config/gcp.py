@@ -40,6 +40,7 @@ GpuType = Literal[
 ]
 Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+GOOGLE_GROUP = re.compile(r"^[a-z0-9._%+-]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
 
 
 class NodeAutoProvisioning(Settings):
@@ -91,6 +92,9 @@ class GcpSettings(CloudSettings):
     """Region of the VPC subnet, cluster, database, bucket and registry."""
     zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")]] = []
     """Zones nodes run in (all must be in `region` and offer the GPU type); empty lets GKE choose."""
+    system_pool_zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]+-[a-z]+\d+-[a-z]$")]] = []
+    """Zones of the system pool, a subset of `zones`; empty: all of them. One zone halves an idle dev cluster
+    (the pool starts with a node in each of its zones); several survive a zone outage."""
     regional_cluster: bool = True
     """A regional control plane (three replicas, upgrades without API downtime). False gives a zonal control
     plane in the first of `zones`, which the GKE free tier covers: cheaper for dev."""
@@ -108,9 +112,26 @@ class GcpSettings(CloudSettings):
     """NVIDIA driver GKE installs on GPU nodes."""
     database_tier: str = Field(default="db-custom-2-7680", pattern=r"^db-[a-z0-9-]+$")
     """Cloud SQL machine tier."""
+    database_point_in_time_recovery: bool = True
+    """Keep transaction logs for point-in-time recovery (the days of `database.backupRetentionDays`, at most the
+    edition's limit). Off, the database can be restored to a daily backup only: acceptable for dev, cheaper."""
+    data_residency: bool = False
+    """Keep every copy of the platform's data in `region`: Secret Manager secrets are replicated there only
+    instead of wherever Google chooses (bucket, database, keys and registry are regional anyway)."""
     database_edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = "ENTERPRISE"
     """Cloud SQL edition. Set explicitly: PostgreSQL 16+ would otherwise default to Enterprise Plus, which
     rejects `db-custom-*` tiers."""
+    rbac_security_group: (
+        Annotated[str, StringConstraints(pattern=r"^gke-security-groups@([a-z0-9-]+\.)+[a-z]{2,63}$")] | None
+    ) = None
+    """Google Groups for RBAC: the `gke-security-groups@<domain>` group that the teams' groups are members of.
+    Without it GKE never puts a user's Google groups in their identity, so team RoleBindings match nobody."""
+    control_plane_dns_endpoint: bool = False
+    """Let the control plane's DNS-based endpoint (`gke-....gke.goog`) take user traffic. Every request needs IAM
+    `container.clusters.connect`; it is how CI runners outside `cluster.endpointAllowList` reach the cluster,
+    and the stack's kubeconfig then uses it."""
+    flow_log_sampling: float = Field(default=0.5, gt=0, le=1)
+    """Share of VPC flows logged (billed per GiB ingested)."""
     cmek: bool = False
     """Encrypt the artifact bucket with a customer-managed Cloud KMS key (Kubernetes secrets in etcd always are)."""
     kms_rotation_days: int = Field(default=90, ge=1, le=3650)
@@ -123,6 +144,25 @@ class GcpSettings(CloudSettings):
                 problems.append((f"gcp.zones.{index}", f"{zone!r} is not in region {self.region!r}"))
         if not self.regional_cluster and not self.zones:
             problems.append(("gcp.zones", "a zonal cluster (regionalCluster: false) needs at least one zone"))
+        for index, zone in enumerate(self.system_pool_zones):
+            if zone not in self.zones:
+                problems.append((f"gcp.systemPoolZones.{index}", f"{zone!r} is not one of gcp.zones"))
+        for index, team in enumerate(stack.teams):
+            if not GOOGLE_GROUP.match(team.identity_group):
+                problems.append(
+                    (
+                        f"teams.{index}.identityGroup",
+                        f"{team.identity_group!r} is not a Google group e-mail; GKE and IAM know teams by group",
+                    )
+                )
+        if stack.teams and self.rbac_security_group is None:
+            problems.append(
+                (
+                    "gcp.rbacSecurityGroup",
+                    "is required with teams: GKE matches Google groups in RoleBindings only through "
+                    "gke-security-groups@<your domain> (Google Groups for RBAC), with each team's group a member",
+                )
+            )
         ranges = {
             "network.cidr": stack.network.cidr,
             "network.podCidr": stack.network.pod_cidr,

@@ -53,6 +53,9 @@ def server_image(store: ArtifactStore) -> tuple[str, str]:
     return repository, tag
 
 
+DATABASE_CA_CONFIGMAP = "mlflow-database-ca"
+DATABASE_CA_MOUNT = {"name": "database-ca", "mountPath": "/etc/mlflow/database-ca", "readOnly": True}
+"""Where the database's CA bundle is mounted when the contract gives one (libpq's `sslrootcert`)."""
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -101,6 +104,16 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
     return root
 
 
+def database_tls_env(db: Database) -> dict[str, pulumi.Input[str]]:
+    """libpq's TLS settings from the environment: the mode, and the CA bundle to verify the server with."""
+    env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
+    if db.ca_certificate is not None:
+        env["PGSSLROOTCERT"] = f"{DATABASE_CA_MOUNT['mountPath']}/ca.crt"
+    elif db.ssl_root_cert:
+        env["PGSSLROOTCERT"] = db.ssl_root_cert
+    return env
+
+
 def auth_schema_init_container(db: Database, image: str = IMAGE) -> dict[str, Any]:
     """An init container that creates the auth store's schema (idempotent) as the database's own user."""
     script = (
@@ -117,11 +130,11 @@ def auth_schema_init_container(db: Database, image: str = IMAGE) -> dict[str, An
             {"name": "PGHOST", "value": db.host},
             {"name": "PGPORT", "value": str(db.port)},
             {"name": "PGDATABASE", "value": db.name},
-            {"name": "PGSSLMODE", "value": db.ssl_mode},
-            *([{"name": "PGSSLROOTCERT", "value": db.ssl_root_cert}] if db.ssl_root_cert else []),
+            *({"name": key, "value": value} for key, value in database_tls_env(db).items()),
             {"name": "PGUSER", "valueFrom": {"secretKeyRef": {**credential, "key": "username"}}},
             {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {**credential, "key": "password"}}},
         ],
+        "volumeMounts": [DATABASE_CA_MOUNT] if db.ca_certificate is not None else [],
         "securityContext": CONTAINER_SECURITY,
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
     }
@@ -140,7 +153,7 @@ class Mlflow(pulumi.ComponentResource):
         db, store = args.database, args.artifact_store
 
         # The pod cannot start without its Secrets, so the release (which waits for ready pods) waits for them.
-        secrets = [
+        secrets: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
                 "database-credentials",
                 metadata={"name": DATABASE_SECRET, "namespace": ns},
@@ -157,9 +170,21 @@ class Mlflow(pulumi.ComponentResource):
                 opts=child,
             )
         )
-        env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
-        if db.ssl_root_cert:
-            env["PGSSLROOTCERT"] = db.ssl_root_cert
+        env = database_tls_env(db)
+        ca_volumes: dict[str, Any] = {}
+        if db.ca_certificate is not None:
+            secrets.append(
+                k8s.core.v1.ConfigMap(
+                    "database-ca",
+                    metadata={"name": DATABASE_CA_CONFIGMAP, "namespace": ns},
+                    data={"ca.crt": db.ca_certificate},
+                    opts=child,
+                )
+            )
+            ca_volumes = {
+                "extraVolumes": [{"name": DATABASE_CA_MOUNT["name"], "configMap": {"name": DATABASE_CA_CONFIGMAP}}],
+                "extraVolumeMounts": [DATABASE_CA_MOUNT],
+            }
         if store.region:
             env["AWS_DEFAULT_REGION"] = store.region
         keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)
@@ -220,6 +245,7 @@ class Mlflow(pulumi.ComponentResource):
                 "initContainers": [auth_schema_init_container(db, f"{repository}:{tag}")],
                 "serverAllowedHosts": allowed_hosts,
                 "extraEnvVars": env,
+                **ca_volumes,
                 "extraArgs": {"exposePrometheus": METRICS_DIR},
                 "resources": {
                     "requests": {"cpu": "250m", "memory": "512Mi"},

@@ -143,6 +143,13 @@ class MonitoringArgs:
     targets: Sequence[ScrapeTarget]
     secrets: ExternalSecrets | None
     pods: PlatformPods
+    control_plane_metrics: bool = True
+    """False: the cloud runs the control plane (`PlatformContract.control_plane_metrics`)."""
+
+
+CONTROL_PLANE_MONITORS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+"""The chart's ServiceMonitors for control-plane components; turning one off also drops its alerting rules
+(kube-prometheus-stack 88.5.3 `templates/prometheus/rules-1.14/*`), which would otherwise fire forever."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -205,6 +212,7 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 "alertmanager": {"alertmanagerSpec": replicated, "podDisruptionBudget": budget},
                 "prometheusOperator": placed,
+                **({} if args.control_plane_metrics else {key: {"enabled": False} for key in CONTROL_PLANE_MONITORS}),
             },
             pulumi.ResourceOptions(parent=self, depends_on=before_grafana),
             version=pinned(KUBE_PROMETHEUS_STACK, args.component),

@@ -255,6 +255,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     ),
                     secrets=secrets,
                     pods=pods,
+                    control_plane_metrics=contract.control_plane_metrics,
                 ),
                 ready,
             )

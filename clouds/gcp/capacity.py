@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +30,10 @@ class GkeNodePoolsArgs:
     node_service_account: pulumi.Input[str]
     pools: NodePools
     gpu_driver_version: Literal["DEFAULT", "LATEST"]
+    network_tags: Sequence[str] = ()
+    """The VPC firewall rules (health checks, control-plane webhooks) target nodes by these."""
+    system_zones: Sequence[str] = ()
+    """Zones of the system pool; empty: the cluster's node locations."""
     labels: Mapping[str, str] | None = None
 
 
@@ -45,7 +49,9 @@ class GkeNodePools(pulumi.ComponentResource):
         pools = args.pools
         # One node per zone to start with, so the controllers have somewhere to run; the autoscaler then keeps
         # the pool between its total minimum and maximum.
-        self.system = self._pool(f"{name}-system", SYSTEM_POOL, pools.system, initial_per_zone=1)
+        self.system = self._pool(
+            f"{name}-system", SYSTEM_POOL, pools.system, initial_per_zone=1, zones=args.system_zones
+        )
         self.cpu_spot = self._pool(f"{name}-cpu-spot", "cpu-spot", pools.cpu_spot)
         self.gpu_spot = self._pool(f"{name}-gpu-spot", "gpu-spot", pools.gpu_spot, gpu=pools.gpu_spot)
         self.register_outputs({"pools": [self.system.name, self.cpu_spot.name, self.gpu_spot.name]})
@@ -57,6 +63,7 @@ class GkeNodePools(pulumi.ComponentResource):
         pool: NodePool,
         initial_per_zone: int = 0,
         gpu: GpuSpotNodePool | None = None,
+        zones: Sequence[str] = (),
     ) -> gcp.container.NodePool:
         args = self._args
         accelerators: list[gcp.container.NodePoolNodeConfigGuestAcceleratorArgsDict] = (
@@ -76,6 +83,7 @@ class GkeNodePools(pulumi.ComponentResource):
             name=pool_name,
             cluster=args.cluster_name,
             location=args.location,
+            node_locations=list(zones) or None,
             initial_node_count=initial_per_zone,
             autoscaling={
                 "total_min_node_count": pool.min_size,
@@ -103,6 +111,7 @@ class GkeNodePools(pulumi.ComponentResource):
                 # Pods see the GKE metadata server (Workload Identity), never the node's own credentials.
                 "workload_metadata_config": {"mode": "GKE_METADATA"},
                 "resource_labels": dict(args.labels or {}),
+                "tags": list(args.network_tags),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

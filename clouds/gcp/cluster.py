@@ -47,6 +47,12 @@ class GkeClusterArgs:
     autoprovisioning_disk_gb: int
     maintenance: MaintenanceWindow
     deletion_protection: bool
+    network_tags: Sequence[str] = ()
+    """On every node, auto-provisioned ones too: the VPC firewall rules target them."""
+    rbac_security_group: str | None = None
+    """`gke-security-groups@<domain>`: Google groups nested in it can be RBAC subjects (Google Groups for RBAC)."""
+    dns_endpoint: bool = False
+    """Open the control plane's DNS-based endpoint: IAM-authorised, reachable from anywhere (CI runners)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """The container API and the GKE service agent's grant on the secrets key."""
     labels: Mapping[str, str] | None = None
@@ -90,16 +96,40 @@ def autoscaling(args: GkeClusterArgs) -> gcp.container.ClusterClusterAutoscaling
     }
 
 
-def kubeconfig(name: str, endpoint: str, ca_data: str) -> str:
-    """A kubeconfig that authenticates with the caller's gcloud credentials through gke-gcloud-auth-plugin."""
+def default_pool_node_config(args: GkeClusterArgs) -> gcp.container.ClusterNodeConfigArgsDict:
+    """The pool GKE creates with the cluster and `remove_default_node_pool` deletes right after. It still boots
+    nodes, and without this they would run as the Compute Engine default service account (a project Editor)."""
+    return {
+        "service_account": args.node_service_account,
+        "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
+        "shielded_instance_config": SHIELDED,
+        "workload_metadata_config": {"mode": "GKE_METADATA"},
+        "tags": list(args.network_tags),
+    }
+
+
+def kubeconfig(name: str, endpoint: str, ca_data: str | None) -> str:
+    """A kubeconfig whose tokens come from gke-gcloud-auth-plugin with the application-default credentials:
+    the same credentials the Pulumi gcp provider uses (`gcloud auth application-default login` on a laptop,
+    Workload Identity Federation in CI), not the gcloud CLI's own account.
+
+    `ca_data` None: `endpoint` is the DNS-based endpoint, whose certificate is publicly trusted."""
     return exec_kubeconfig(
         name,
         f"https://{endpoint}",
         ca_data,
         "gke-gcloud-auth-plugin",
+        args=["--use_application_default_credentials"],
         installHint="gcloud components install gke-gcloud-auth-plugin",
         provideClusterInfo=True,
     )
+
+
+def endpoints_config(args: GkeClusterArgs) -> gcp.container.ClusterControlPlaneEndpointsConfigArgsDict:
+    """The DNS-based endpoint admits user traffic only when asked for (stated either way, so switching it off
+    again is a change). Every call to it needs IAM `container.clusters.connect`, so it can face the internet;
+    the IP endpoint stays as `private_cluster_config` and the authorised networks make it."""
+    return {"dns_endpoint_config": {"allow_external_traffic": args.dns_endpoint}}
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -128,6 +158,8 @@ class GkeCluster(pulumi.ComponentResource):
             # Node pools are separate resources (capacity.py); the default pool only exists during creation.
             remove_default_node_pool=True,
             initial_node_count=1,
+            node_config=default_pool_node_config(args),
+            node_pool_auto_config={"network_tags": {"tags": list(args.network_tags)}},
             release_channel={"channel": args.release_channel},
             min_master_version=args.min_version,
             private_cluster_config={
@@ -143,7 +175,11 @@ class GkeCluster(pulumi.ComponentResource):
                 ],
                 "gcp_public_cidrs_access_enabled": False,
             },
+            control_plane_endpoints_config=endpoints_config(args),
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
+            authenticator_groups_config={"security_group": args.rbac_security_group}
+            if args.rbac_security_group
+            else None,
             enable_shielded_nodes=True,
             datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: eBPF networking with NetworkPolicy built in
             database_encryption={"state": "ENCRYPTED", "key_name": args.secrets_key_id},
@@ -159,11 +195,19 @@ class GkeCluster(pulumi.ComponentResource):
             resource_labels=dict(args.labels or {}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.name,
-                self.cluster.endpoint,
-                self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate),
-            ).apply(lambda values: kubeconfig(*values))
-        )
+        if args.dns_endpoint:
+            dns_endpoint = self.cluster.control_plane_endpoints_config.apply(
+                lambda config: config.dns_endpoint_config.endpoint  # type: ignore[union-attr]
+            )
+            self.kubeconfig = pulumi.Output.secret(
+                pulumi.Output.all(self.cluster.name, dns_endpoint).apply(lambda v: kubeconfig(v[0], v[1], None))
+            )
+        else:
+            self.kubeconfig = pulumi.Output.secret(
+                pulumi.Output.all(
+                    self.cluster.name,
+                    self.cluster.endpoint,
+                    self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate),
+                ).apply(lambda values: kubeconfig(*values))
+            )
         self.register_outputs({"name": self.cluster.name, "endpoint": self.cluster.endpoint})

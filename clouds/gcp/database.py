@@ -1,4 +1,5 @@
-"""Cloud SQL for PostgreSQL behind MLflow: private IP only, TLS required, backups with point-in-time recovery."""
+"""Cloud SQL for PostgreSQL behind MLflow: private IP only, TLS required and verified, backups with optional
+point-in-time recovery."""
 
 from __future__ import annotations
 
@@ -17,6 +18,31 @@ POSTGRES_PORT = 5432
 # Enterprise keeps at most 7 days of transaction logs for point-in-time recovery, Enterprise Plus 35.
 MAX_LOG_RETENTION_DAYS = {"ENTERPRISE": 7, "ENTERPRISE_PLUS": 35}
 FINAL_BACKUP_DAYS = 30
+LOGGING_FLAGS = {"log_connections": "on", "log_disconnections": "on", "log_lock_waits": "on", "log_checkpoints": "on"}
+"""Cheap to log (one line per event) and what a connection storm, a lock pile-up or an I/O stall is diagnosed by."""
+
+
+def backup_configuration(
+    retention_days: int, point_in_time_recovery: bool, edition: str
+) -> gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgsDict:
+    """Daily backups kept `retention_days`; with point-in-time recovery, transaction logs for as many days as the
+    edition allows. Cloud SQL requires more retained backups than days of logs: restoring to the window's start
+    replays logs onto the backup before it."""
+    if not point_in_time_recovery:
+        return {
+            "enabled": True,
+            "start_time": "01:00",
+            "point_in_time_recovery_enabled": False,
+            "backup_retention_settings": {"retained_backups": retention_days, "retention_unit": "COUNT"},
+        }
+    log_days = min(retention_days, MAX_LOG_RETENTION_DAYS[edition])
+    return {
+        "enabled": True,
+        "start_time": "01:00",
+        "point_in_time_recovery_enabled": True,
+        "transaction_log_retention_days": log_days,
+        "backup_retention_settings": {"retained_backups": max(retention_days, log_days + 1), "retention_unit": "COUNT"},
+    }
 
 
 @dataclass(frozen=True)
@@ -26,6 +52,7 @@ class CloudSqlPostgresArgs:
     region: str
     tier: str
     edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"]
+    point_in_time_recovery: bool
     network_id: pulumi.Input[str]
     maintenance_day: int
     """1 (Monday) .. 7 (Sunday), UTC."""
@@ -68,21 +95,13 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 "ip_configuration": {
                     "ipv4_enabled": False,
                     "private_network": args.network_id,
-                    # TLS is mandatory; MLflow connects with sslmode=require and no client certificate.
+                    # TLS is mandatory; MLflow verifies the server against the instance CA (no client certificate).
                     "ssl_mode": "ENCRYPTED_ONLY",
                 },
-                "backup_configuration": {
-                    "enabled": True,
-                    "start_time": "01:00",
-                    "point_in_time_recovery_enabled": True,
-                    "transaction_log_retention_days": min(
-                        settings.backup_retention_days, MAX_LOG_RETENTION_DAYS[args.edition]
-                    ),
-                    "backup_retention_settings": {
-                        "retained_backups": settings.backup_retention_days,
-                        "retention_unit": "COUNT",
-                    },
-                },
+                "backup_configuration": backup_configuration(
+                    settings.backup_retention_days, args.point_in_time_recovery, args.edition
+                ),
+                "database_flags": [{"name": flag, "value": value} for flag, value in LOGGING_FLAGS.items()],
                 "maintenance_window": {
                     "day": args.maintenance_day,
                     "hour": args.maintenance_hour,
@@ -118,7 +137,13 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             name=settings.name,
             user=settings.user,
             password=self.password,
-            ssl_mode="require",
+            # The server certificate is issued by the instance's own CA for `<project>:<instance>`, not for its
+            # IP address, so clients can verify the CA (verify-ca) but not the host name (verify-full). Every
+            # CA the instance trusts is in the bundle, so a CA rotation keeps working after a refresh.
+            ssl_mode="verify-ca",
+            ca_certificate=self.instance.server_ca_certs.apply(
+                lambda certs: "".join(cert.cert for cert in certs if cert.cert)
+            ),
         )
         self.register_outputs(
             {"privateIp": self.instance.private_ip_address, "connectionName": self.instance.connection_name}

@@ -32,6 +32,8 @@ from clouds.gcp.identity import (
     BucketAccess,
     NodeServiceAccount,
     NodeServiceAccountArgs,
+    TeamClusterAccess,
+    TeamClusterAccessArgs,
     WorkloadAccess,
     WorkloadIdentities,
     WorkloadIdentitiesArgs,
@@ -43,6 +45,7 @@ from clouds.gcp.registry import ImageRegistry, ImageRegistryArgs
 from clouds.gcp.secrets import EncryptionKeys, EncryptionKeysArgs, SecretManagerSecrets, SecretManagerSecretsArgs
 from clouds.gcp.services import Api, ProjectServices, ProjectServicesArgs
 from clouds.gcp.storage import ArtifactBucket, ArtifactBucketArgs
+from clouds.webhooks import webhook_ports
 from config import StackConfig
 from config.gcp import GcpSettings
 from config.teams import Team, team_is_protected
@@ -58,6 +61,9 @@ OBJECT_WRITER = "roles/storage.objectUser"
 OBJECT_READER = "roles/storage.objectViewer"
 DEFAULT_STORAGE_CLASS = "standard-rwo"
 """GKE's balanced persistent disk class through the Compute Engine PD CSI driver."""
+GKE_CONTROL_PLANE_PORTS = frozenset({443, 10250})
+"""The node ports GKE's own firewall rule opens to a private control plane ("Add firewall rules for specific use
+cases", GKE private clusters documentation); webhooks on any other port need the stack's rule."""
 
 
 def gcp_access(access: Mapping[Workload, Access], teams: Sequence[Team], protect: bool) -> list[WorkloadAccess]:
@@ -101,18 +107,14 @@ class GcpFoundation(pulumi.ComponentResource):
         in_gcp = pulumi.ResourceOptions(parent=self, providers=[provider])
         invoke = pulumi.InvokeOutputOptions(provider=provider)
 
-        services = ProjectServices("services", ProjectServicesArgs(project=project), in_gcp)
+        services = ProjectServices("services", ProjectServicesArgs(project=project, agents=[Api.CONTAINER]), in_gcp)
 
-        # Google's service agents act on the platform's keys: GKE encrypts etcd secrets, GCS new objects.
-        project_number = gcp.organizations.get_project_output(project_id=project, opts=invoke).number
-        key_users: dict[str, list[pulumi.Input[str]]] = {
-            GKE_SECRETS_KEY: [
-                pulumi.Output.concat(
-                    "serviceAccount:service-", project_number, "@container-engine-robot.iam.gserviceaccount.com"
-                )
-            ]
-        }
+        # Google's service agents act on the platform's keys: GKE encrypts etcd secrets, GCS new objects. GKE's
+        # agent appears asynchronously after its API is enabled, so it is created explicitly before its grant.
+        key_users: dict[str, list[pulumi.Input[str]]] = {GKE_SECRETS_KEY: [services.agent(Api.CONTAINER).member]}
         if settings.cmek:
+            # This call itself creates the storage agent if it does not exist yet (Cloud Storage's
+            # projects.serviceAccount.get), so the grant never races it.
             storage_agent = gcp.storage.get_project_service_account_output(project=project, opts=invoke)
             key_users[ARTIFACTS_KEY] = [storage_agent.member]
         keys = EncryptionKeys(
@@ -124,13 +126,15 @@ class GcpFoundation(pulumi.ComponentResource):
                 rotation_days=settings.kms_rotation_days,
                 naming=named,
                 protect=config.protect,
-                # The container API creates the GKE service agent the key is granted to.
-                depends_on=services.needs(Api.CLOUD_KMS, Api.CONTAINER, Api.STORAGE),
+                depends_on=services.needs(Api.CLOUD_KMS, Api.STORAGE),
                 labels=labels,
             ),
             in_gcp,
         )
 
+        node_tag = named("nodes")
+        # The platform installs KEDA from its chart here (`KedaSource.HELM` below), so its ports count.
+        extra_webhook_ports = [port for port in webhook_ports(config.components) if port not in GKE_CONTROL_PLANE_PORTS]
         network = Network(
             "network",
             NetworkArgs(
@@ -139,6 +143,10 @@ class GcpFoundation(pulumi.ComponentResource):
                 settings=config.network,
                 private_services_cidr=settings.private_services_cidr,
                 naming=named,
+                node_tag=node_tag,
+                control_plane_cidr=settings.master_cidr,
+                webhook_ports=extra_webhook_ports,
+                flow_log_sampling=settings.flow_log_sampling,
                 depends_on=services.needs(Api.COMPUTE, Api.SERVICE_NETWORKING, Api.LOGGING),
             ),
             in_gcp,
@@ -175,6 +183,9 @@ class GcpFoundation(pulumi.ComponentResource):
                 autoprovisioning_disk_gb=config.node_pools.cpu_spot.disk_size_gb,
                 maintenance=settings.maintenance_window,
                 deletion_protection=config.protect,
+                network_tags=[node_tag],
+                rbac_security_group=settings.rbac_security_group,
+                dns_endpoint=settings.control_plane_dns_endpoint,
                 depends_on=[*services.needs(Api.CONTAINER), *keys.grants[GKE_SECRETS_KEY]],
                 labels=labels,
             ),
@@ -188,6 +199,8 @@ class GcpFoundation(pulumi.ComponentResource):
                 node_service_account=nodes.email,
                 pools=config.node_pools,
                 gpu_driver_version=settings.gpu_driver_version,
+                network_tags=[node_tag],
+                system_zones=settings.system_pool_zones,
                 labels=labels,
             ),
             in_gcp,
@@ -218,6 +231,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 region=region,
                 tier=settings.database_tier,
                 edition=settings.database_edition,
+                point_in_time_recovery=settings.database_point_in_time_recovery,
                 network_id=network.network.id,
                 maintenance_day=RRULE_DAY_NUMBER[window.days[0]],
                 maintenance_hour=int(window.start_time.split(":")[0]),
@@ -250,6 +264,7 @@ class GcpFoundation(pulumi.ComponentResource):
                 project=project,
                 provided={DATABASE_PASSWORD: postgres.password},
                 naming=named,
+                residency_region=region if settings.data_residency else None,
                 depends_on=services.needs(Api.SECRET_MANAGER),
                 labels=labels,
             ),
@@ -268,6 +283,16 @@ class GcpFoundation(pulumi.ComponentResource):
                 ),
                 naming=named,
                 depends_on=[*services.needs(Api.IAM, Api.IAM_CREDENTIALS), gke.cluster, bucket.bucket],
+            ),
+            in_gcp,
+        )
+
+        TeamClusterAccess(
+            "team-cluster-access",
+            TeamClusterAccessArgs(
+                project=project,
+                groups={team.name: team.identity_group for team in config.teams},
+                depends_on=services.needs(Api.RESOURCE_MANAGER),
             ),
             in_gcp,
         )
@@ -303,6 +328,8 @@ class GcpFoundation(pulumi.ComponentResource):
             cluster_ready=[pools.system],
             identity_endpoints=METADATA_SERVER,
             platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),
+            # GKE runs the control plane outside the cluster, and Dataplane V2 replaces kube-proxy.
+            control_plane_metrics=False,
         )
         self.stack_outputs = {
             "gcpProject": project,

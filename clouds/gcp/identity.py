@@ -3,7 +3,7 @@ service account through Workload Identity (no JSON keys anywhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -15,13 +15,12 @@ from clouds.gcp.naming import SERVICE_ACCOUNT_ID_LIMIT, bounded
 GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
-NODE_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-    "roles/stackdriver.resourceMetadata.writer",
-)
-"""What GKE's own agents on a node need; image pulls are granted on the platform's repository only."""
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
+"""What GKE's own agents on a node need (logs, metrics, resource metadata), as Google's one role for a custom
+node service account; image pulls are granted on the platform's repository only."""
+CLUSTER_VIEWER = "roles/container.clusterViewer"
+"""`container.clusters.get`/`list`: what `gcloud container clusters get-credentials` needs; Kubernetes RBAC
+decides everything inside the cluster."""
 
 
 def account_id(name: str) -> str:
@@ -86,6 +85,30 @@ class NodeServiceAccount(pulumi.ComponentResource):
         self.email = account.email
         self.member = account.member
         self.register_outputs({"email": self.email})
+
+
+@dataclass(frozen=True)
+class TeamClusterAccessArgs:
+    project: str
+    groups: Mapping[str, str]
+    """Team name -> the team's Google group e-mail."""
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class TeamClusterAccess(pulumi.ComponentResource):
+    """Lets each team's members fetch the cluster's credentials; their namespaces' RoleBindings do the rest."""
+
+    def __init__(self, name: str, args: TeamClusterAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:gcp:TeamClusterAccess", name, None, opts)
+        for team, group in args.groups.items():
+            gcp.projects.IAMMember(
+                f"{name}-{team}",
+                project=args.project,
+                role=CLUSTER_VIEWER,
+                member=f"group:{group}",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            )
+        self.register_outputs({})
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ class NetworkArgs:
     private_services_cidr: ipaddress.IPv4Network
     naming: Callable[[str], str]
     """Purpose -> stable cloud name (`StackConfig.resource_name`)."""
+    node_tag: str
+    """Network tag on every node (declared pools and auto-provisioned ones): the firewall rules' target."""
+    control_plane_cidr: ipaddress.IPv4Network
+    """The private control plane's range (`gcp.masterCidr`): where webhook calls come from."""
+    webhook_ports: Sequence[int]
+    """Node ports the API server calls beyond those GKE's own firewall rule opens (`clouds.webhooks`)."""
+    flow_log_sampling: float = 0.5
     depends_on: Sequence[pulumi.Resource] = ()
     """The compute, service networking and logging APIs."""
 
@@ -65,8 +72,10 @@ class Network(pulumi.ComponentResource):
             # Private nodes reach Google APIs (Artifact Registry, GCS, Secret Manager) without NAT.
             private_ip_google_access=True,
             log_config={
-                "aggregation_interval": "INTERVAL_5_SEC",
-                "flow_sampling": 0.5,
+                # Coarser aggregation and sampling keep log volume (billed per GiB ingested) low; the metadata
+                # names the pods and nodes, which is what makes a flow readable.
+                "aggregation_interval": "INTERVAL_1_MIN",
+                "flow_sampling": args.flow_log_sampling,
                 "metadata": "INCLUDE_ALL_METADATA",
             },
             opts=child,
@@ -113,8 +122,9 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Custom-mode VPCs deny ingress by default and GKE adds the rules it needs for its own traffic; the
-        # only extra hole is for load-balancer health checks.
+        # Custom-mode VPCs deny ingress by default and GKE adds the rules it needs for its own traffic. Two holes
+        # more, both to the platform's nodes only: load-balancer health checks (unlogged: they probe every few
+        # seconds), and the control plane's calls to webhooks on ports GKE's own rule (443, 10250) leaves shut.
         gcp.compute.Firewall(
             f"{name}-allow-health-checks",
             name=named("health-checks"),
@@ -122,10 +132,23 @@ class Network(pulumi.ComponentResource):
             network=self.network.id,
             direction="INGRESS",
             source_ranges=list(HEALTH_CHECK_RANGES),
+            target_tags=[args.node_tag],
             allows=[{"protocol": "tcp"}],
-            log_config={"metadata": "EXCLUDE_ALL_METADATA"},
             opts=child,
         )
+        if args.webhook_ports:
+            gcp.compute.Firewall(
+                f"{name}-allow-webhooks",
+                name=named("control-plane-webhooks"),
+                project=args.project,
+                network=self.network.id,
+                direction="INGRESS",
+                description="GKE control plane to admission webhooks and aggregated APIs (clouds/webhooks.py)",
+                source_ranges=[str(args.control_plane_cidr)],
+                target_tags=[args.node_tag],
+                allows=[{"protocol": "tcp", "ports": [str(port) for port in args.webhook_ports]}],
+                opts=child,
+            )
 
         services_range = gcp.compute.GlobalAddress(
             f"{name}-private-services",
@@ -143,6 +166,9 @@ class Network(pulumi.ComponentResource):
             network=self.network.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[services_range.name],
+            # Cloud SQL keeps using the peering for a while after its instance is deleted, so deleting the
+            # connection fails; this removes the peering instead, so the network can go too.
+            deletion_policy="REMOVE_PEERING",
             opts=child,
         )
         self.register_outputs({"network": self.network.self_link, "subnet": self.subnet.self_link})

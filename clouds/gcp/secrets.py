@@ -73,6 +73,8 @@ class SecretManagerSecretsArgs:
     provided: Mapping[str, pulumi.Output[str]]
     """Logical name -> value of secrets created elsewhere (e.g. the database password)."""
     naming: Callable[[str], str]
+    residency_region: str | None = None
+    """Replicate the secrets only in this region (data residency); None lets Google choose."""
     depends_on: Sequence[pulumi.Resource] = ()
     labels: Mapping[str, str] | None = None
 
@@ -99,7 +101,9 @@ class SecretManagerSecrets(pulumi.ComponentResource):
                 f"{name}-{logical}",
                 project=args.project,
                 secret_id=args.naming(logical),
-                replication={"auto": {}},
+                replication={"user_managed": {"replicas": [{"location": args.residency_region}]}}
+                if args.residency_region
+                else {"auto": {}},
                 labels=dict(args.labels or {}),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
             )

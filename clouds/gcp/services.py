@@ -32,10 +32,13 @@ class Api(StrEnum):
 class ProjectServicesArgs:
     project: str
     apis: Sequence[Api] = tuple(Api)
+    agents: Sequence[Api] = ()
+    """APIs whose Google-managed service agent the stack grants roles to. Google creates an agent some time
+    after its API is enabled; granting a role to it before then fails, so each is created explicitly."""
 
 
 class ProjectServices(pulumi.ComponentResource):
-    """Enables the APIs; `needs(...)` returns what a resource must depend on."""
+    """Enables the APIs; `needs(...)` returns what a resource must depend on, `agent(...)` an API's service agent."""
 
     def __init__(self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:gcp:ProjectServices", name, None, opts)
@@ -51,7 +54,20 @@ class ProjectServices(pulumi.ComponentResource):
             )
             for api in args.apis
         }
+        self._agents = {
+            api: gcp.projects.ServiceIdentity(
+                f"{name}-{api.split('.', 1)[0]}-agent",
+                project=args.project,
+                service=api.value,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self._services[api]]),
+            )
+            for api in args.agents
+        }
         self.register_outputs({"apis": [api.value for api in self._services]})
+
+    def agent(self, api: Api) -> gcp.projects.ServiceIdentity:
+        """The API's service agent, once it surely exists; grant roles to its `member`."""
+        return self._agents[api]
 
     def needs(self, *apis: Api) -> list[pulumi.Resource]:
         return [self._services[api] for api in apis]

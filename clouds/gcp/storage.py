@@ -59,6 +59,17 @@ class ArtifactBucket(pulumi.ComponentResource):
             labels=dict(args.labels or {}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on), protect=args.protect),
         )
+        if settings.access_logging:
+            # GCS logs object reads and writes only as Data Access audit logs, which are set per project and
+            # service: this turns them on for every bucket in the project, and replaces any other audit
+            # configuration for Cloud Storage there.
+            gcp.projects.IAMAuditConfig(
+                f"{name}-access-logs",
+                project=args.project,
+                service="storage.googleapis.com",
+                audit_log_configs=[{"log_type": "DATA_READ"}, {"log_type": "DATA_WRITE"}],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.artifact_store = ArtifactStore(
             kind=ArtifactStoreKind.GCS,
             bucket=self.bucket.name,

@@ -13,6 +13,7 @@ PROJECT = "mock-project"
 PROJECT_NUMBER = "123456789012"
 REGION = "europe-west4"
 API = "https://www.googleapis.com/compute/v1"
+SQL_CA_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nmock-cloud-sql-server-ca\n-----END CERTIFICATE-----\n"
 CA_CERTIFICATE = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nmock-gke-ca\n-----END CERTIFICATE-----\n").decode()
 
 
@@ -58,7 +59,13 @@ def _cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     location = args.inputs.get("location") or REGION
     path = f"projects/{_project(args)}/locations/{location}/clusters/{_name(args)}"
     private = (args.inputs.get("privateClusterConfig") or {}).get("enablePrivateEndpoint")
+    endpoints = args.inputs.get("controlPlaneEndpointsConfig") or {}
+    dns = {
+        **(endpoints.get("dnsEndpointConfig") or {}),
+        "endpoint": f"gke-0123456789abcdef-{PROJECT_NUMBER}.{location}.gke.goog",
+    }
     return {
+        "controlPlaneEndpointsConfig": {**endpoints, "dnsEndpointConfig": dns},
         "__id": path,
         "name": _name(args),
         "location": location,
@@ -86,7 +93,21 @@ def _sql_instance(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         "connectionName": f"{_project(args)}:{_region(args)}:{name}",
         "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{_project(args)}/instances/{name}",
         "serviceAccountEmailAddress": f"p{PROJECT_NUMBER}-abcd@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+        "serverCaCerts": [{"cert": SQL_CA_CERTIFICATE, "commonName": f"C=US,O=Google\\, Inc,CN={name}"}],
     }
+
+
+SERVICE_AGENTS = {
+    "container.googleapis.com": "container-engine-robot.iam.gserviceaccount.com",
+    "sqladmin.googleapis.com": "gcp-sa-cloud-sql.iam.gserviceaccount.com",
+    "storage.googleapis.com": "gs-project-accounts.iam.gserviceaccount.com",
+}
+"""Domains of the service agents' e-mails, `service-<project number>@<domain>` (Google's service-agent list)."""
+
+
+def _service_identity(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    email = f"service-{PROJECT_NUMBER}@{SERVICE_AGENTS[args.inputs['service']]}"
+    return {"email": email, "member": f"serviceAccount:{email}"}
 
 
 def _key_ring(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
@@ -130,6 +151,7 @@ RESOURCES: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
     "gcp:secretmanager/secret:Secret": _secret,
     "gcp:artifactregistry/repository:Repository": _repository,
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
 }
 
 

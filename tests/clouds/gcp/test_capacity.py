@@ -41,7 +41,7 @@ def test_system_pool_is_on_demand_and_never_empty() -> None:
     system = pool("system").inputs
     assert system["nodeConfig"]["spot"] is False
     assert system["autoscaling"]["totalMinNodeCount"] >= 1
-    assert system["nodeConfig"]["machineType"] == "e2-standard-4"
+    assert system["nodeConfig"]["machineType"] == "e2-standard-2"
 
 
 def test_every_pool_is_auto_repaired_upgraded_and_uses_the_gke_metadata_server() -> None:
@@ -49,3 +49,14 @@ def test_every_pool_is_auto_repaired_upgraded_and_uses_the_gke_metadata_server()
         inputs = pool(name).inputs
         assert inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
         assert inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_dev_system_pool_stays_in_one_zone_so_idle_it_holds_one_node() -> None:
+    system = pool("system").inputs
+    assert system["nodeLocations"] == ["europe-west4-a"]
+    assert system["initialNodeCount"] == 1
+
+
+def test_spot_pools_use_every_cluster_zone() -> None:
+    assert "nodeLocations" not in pool("cpu-spot").inputs
+    assert "nodeLocations" not in pool("gpu-spot").inputs

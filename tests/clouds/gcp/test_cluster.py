@@ -44,6 +44,16 @@ def test_kubernetes_secrets_are_encrypted_with_the_platform_kms_key() -> None:
     assert cluster().inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key}
 
 
+def test_gke_service_agent_is_created_before_the_key_is_granted_to_it() -> None:
+    run = gcp()
+    agent = run.one("gcp:projects/serviceIdentity:ServiceIdentity", "services-container-agent")
+    assert agent.inputs["service"] == "container.googleapis.com"
+    assert run.depends_on(agent, run.one("gcp:projects/service:Service", "services-container"))
+    grant = run.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "keys-gke-secrets-0")
+    assert grant.inputs["member"] == agent.outputs["member"]
+    assert run.depends_on(grant, agent)
+
+
 def test_gke_service_agent_may_use_the_key_before_the_cluster_exists() -> None:
     run = gcp()
     grant = run.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "keys-gke-secrets-0")
@@ -103,14 +113,50 @@ def test_maintenance_window_recurs_weekly_for_the_configured_hours() -> None:
     }
 
 
-def test_node_service_account_has_only_the_minimal_node_roles() -> None:
-    roles = {member.inputs["role"] for member in gcp().of_type("gcp:projects/iAMMember:IAMMember")}
-    assert roles == {
-        "roles/logging.logWriter",
-        "roles/monitoring.metricWriter",
-        "roles/monitoring.viewer",
-        "roles/stackdriver.resourceMetadata.writer",
+def test_node_service_account_holds_only_gkes_default_node_role() -> None:
+    run = gcp()
+    node = run.one("gcp:serviceaccount/account:Account", "node-identity-account").outputs["member"]
+    roles = {m.inputs["role"] for m in run.of_type("gcp:projects/iAMMember:IAMMember") if m.inputs["member"] == node}
+    assert roles == {"roles/container.defaultNodeServiceAccount"}
+
+
+def test_temporary_default_pool_runs_as_the_node_service_account() -> None:
+    run = gcp()
+    node_config = cluster().inputs["nodeConfig"]
+    assert (
+        node_config["serviceAccount"]
+        == run.one("gcp:serviceaccount/account:Account", "node-identity-account").outputs["email"]
+    )
+    assert node_config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+
+
+def test_google_groups_for_rbac_use_the_configured_security_group() -> None:
+    assert cluster().inputs["authenticatorGroupsConfig"] == {"securityGroup": "gke-security-groups@acme.example"}
+
+
+def test_each_team_group_may_fetch_the_cluster_credentials() -> None:
+    viewers = {
+        m.inputs["member"]
+        for m in gcp().of_type("gcp:projects/iAMMember:IAMMember")
+        if m.inputs["role"] == "roles/container.clusterViewer"
     }
+    assert viewers == {"group:ml-vision@acme.example", "group:ml-forecasting@acme.example"}
+
+
+def test_kubeconfig_tokens_come_from_the_application_default_credentials() -> None:
+    user = json.loads(gcp().outputs["kubeconfig"])["users"][0]["user"]
+    assert user["exec"]["args"] == ["--use_application_default_credentials"]
+
+
+def test_dns_endpoint_takes_no_user_traffic_unless_asked(gcp_variant: StackRun) -> None:
+    endpoints = gcp_variant.one(CLUSTER).inputs["controlPlaneEndpointsConfig"]
+    assert endpoints == {"dnsEndpointConfig": {"allowExternalTraffic": False}}
+
+
+def test_dev_kubeconfig_reaches_the_iam_authorised_dns_endpoint_without_a_private_ca() -> None:
+    assert cluster().inputs["controlPlaneEndpointsConfig"] == {"dnsEndpointConfig": {"allowExternalTraffic": True}}
+    (entry,) = json.loads(gcp().outputs["kubeconfig"])["clusters"]
+    assert entry["cluster"] == {"server": "https://gke-0123456789abcdef-123456789012.europe-west4-a.gke.goog"}
 
 
 def test_nodes_pull_images_from_the_platform_registry_only() -> None:
@@ -124,6 +170,5 @@ def test_kubeconfig_is_a_secret_that_authenticates_with_the_gke_auth_plugin() ->
     run = gcp()
     assert "kubeconfig" in run.secret_outputs
     kubeconfig = json.loads(run.outputs["kubeconfig"])
-    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://34.90.10.20"
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert "token" not in kubeconfig["users"][0]["user"]

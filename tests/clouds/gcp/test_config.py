@@ -74,3 +74,28 @@ def test_control_plane_range_must_not_overlap_the_network() -> None:
 def test_maintenance_window_must_give_gke_48_hours_a_month() -> None:
     raw = stack(gcp={**stack()["gcp"], "maintenanceWindow": {"days": ["SU"], "durationHours": 4}})
     assert "gcp.maintenanceWindow.durationHours" in problems(raw)
+
+
+TEAM = {"name": "vision", "identityGroup": "ml-vision@acme.example"}
+
+
+def test_teams_need_the_google_groups_for_rbac_security_group() -> None:
+    assert "gke-security-groups@" in problems(stack(teams=[TEAM]))["gcp.rbacSecurityGroup"]
+
+
+def test_rbac_security_group_must_be_named_gke_security_groups() -> None:
+    raw = stack(gcp={**stack()["gcp"], "rbacSecurityGroup": "platform-admins@acme.example"}, teams=[TEAM])
+    assert "gcp.rbacSecurityGroup" in problems(raw)
+
+
+def test_system_pool_zones_must_be_cluster_zones() -> None:
+    raw = stack(gcp={**stack()["gcp"], "zones": ["europe-west4-a"], "systemPoolZones": ["europe-west4-b"]})
+    assert "gcp.systemPoolZones[0]" in problems(raw)
+
+
+def test_team_groups_must_be_google_group_emails() -> None:
+    raw = stack(
+        gcp={**stack()["gcp"], "rbacSecurityGroup": "gke-security-groups@acme.example"},
+        teams=[{"name": "vision", "identityGroup": "arn:aws:iam::123456789012:role/vision"}],
+    )
+    assert "teams[0].identityGroup" in problems(raw)

@@ -62,3 +62,14 @@ def test_every_stateful_resource_is_protected_from_destroy() -> None:
     found = [r for r in stack_run("dev-gcp").resources if r.type in stateful]
     assert {r.type for r in found} == stateful
     assert [r.name for r in found if not r.protect] == []
+
+
+def test_control_plane_monitors_gke_cannot_serve_are_off_with_their_alerts() -> None:
+    values = stack_run("dev-gcp").one("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").inputs["values"]
+    for monitor in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert values[monitor] == {"enabled": False}
+
+
+def test_a_self_managed_control_plane_keeps_its_monitors() -> None:
+    values = stack_run("dev-local").one("kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").inputs["values"]
+    assert "kubeControllerManager" not in values

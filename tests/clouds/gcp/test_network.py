@@ -48,10 +48,48 @@ def test_private_nodes_reach_the_internet_through_cloud_nat_on_the_subnet() -> N
     ]
 
 
-def test_firewall_only_opens_load_balancer_health_checks() -> None:
-    (rule,) = gcp().of_type("gcp:compute/firewall:Firewall")
-    assert rule.inputs["direction"] == "INGRESS"
+NODE_TAG = "mlops-dev-nodes"
+
+
+def test_firewall_opens_only_health_checks_and_control_plane_webhooks() -> None:
+    rules = {rule.name: rule for rule in gcp().of_type("gcp:compute/firewall:Firewall")}
+    assert set(rules) == {"network-allow-health-checks", "network-allow-webhooks"}
+    assert all(rule.inputs["direction"] == "INGRESS" for rule in rules.values())
+
+
+def test_health_checks_reach_only_the_platform_nodes_and_are_not_logged() -> None:
+    rule = gcp().one("gcp:compute/firewall:Firewall", "network-allow-health-checks")
     assert sorted(rule.inputs["sourceRanges"]) == ["130.211.0.0/22", "35.191.0.0/16"]
+    assert rule.inputs["targetTags"] == [NODE_TAG]
+    assert "logConfig" not in rule.inputs
+
+
+def test_control_plane_reaches_the_webhook_ports_gke_leaves_shut_on_the_platform_nodes() -> None:
+    rule = gcp().one("gcp:compute/firewall:Firewall", "network-allow-webhooks")
+    assert rule.inputs["sourceRanges"] == ["172.16.0.0/28"]
+    assert rule.inputs["targetTags"] == [NODE_TAG]
+    # KEDA's metrics API (6443); KServe, Kyverno, KEDA's and Envoy Gateway's webhooks (9443). cert-manager,
+    # External Secrets and prometheus-operator serve on 10250, which GKE's own rule opens.
+    assert rule.inputs["allows"] == [{"protocol": "tcp", "ports": ["6443", "9443"]}]
+
+
+def test_every_node_carries_the_tag_the_firewall_rules_target() -> None:
+    run = gcp()
+    pools = run.of_type("gcp:container/nodePool:NodePool")
+    assert pools and all(pool.inputs["nodeConfig"]["tags"] == [NODE_TAG] for pool in pools)
+    cluster = run.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["nodePoolAutoConfig"] == {"networkTags": {"tags": [NODE_TAG]}}
+    assert cluster["nodeConfig"]["tags"] == [NODE_TAG]
+
+
+def test_private_services_connection_gives_up_its_peering_when_cloud_sql_still_holds_it() -> None:
+    assert gcp().one("gcp:servicenetworking/connection:Connection").inputs["deletionPolicy"] == "REMOVE_PEERING"
+
+
+def test_flow_logs_sample_the_share_the_stack_sets() -> None:
+    log = gcp().one("gcp:compute/subnetwork:Subnetwork").inputs["logConfig"]
+    assert log["flowSampling"] == 0.1
+    assert log["aggregationInterval"] == "INTERVAL_1_MIN"
 
 
 def test_cloud_sql_peering_uses_the_reserved_private_services_range() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline.harness import SECRET_MASK
+from offline.harness import SECRET_MASK, StackRun
 from tests.conftest import stack_run
 
 VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
@@ -29,3 +29,14 @@ def test_kms_keys_are_protected_and_rotated() -> None:
     key = run.one("gcp:kms/cryptoKey:CryptoKey", "keys-gke-secrets")
     assert key.protect
     assert key.inputs["rotationPeriod"] == f"{90 * 86400}s"
+
+
+def test_secrets_are_replicated_by_google_without_data_residency() -> None:
+    secrets = stack_run("dev-gcp").of_type("gcp:secretmanager/secret:Secret")
+    assert secrets and all(secret.inputs["replication"] == {"auto": {}} for secret in secrets)
+
+
+def test_with_data_residency_secrets_stay_in_the_region(gcp_variant: StackRun) -> None:
+    secrets = gcp_variant.of_type("gcp:secretmanager/secret:Secret")
+    expected = {"userManaged": {"replicas": [{"location": "europe-west4"}]}}
+    assert secrets and all(secret.inputs["replication"] == expected for secret in secrets)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline.harness import DeclaredResource
+from offline.harness import DeclaredResource, StackRun
 from tests.conftest import stack_run
 
 
@@ -36,3 +36,13 @@ def test_bucket_name_is_derived_from_project_and_stack() -> None:
 
 def test_mlflow_artifact_root_is_the_bucket_prefix() -> None:
     assert stack_run("dev-gcp").outputs["artifactStoreUri"] == "gs://acme-mlops-dev-mlops-dev-artifacts/mlflow"
+
+
+def test_access_logging_turns_on_cloud_storage_data_access_audit_logs(gcp_variant: StackRun) -> None:
+    audit = gcp_variant.one("gcp:projects/iAMAuditConfig:IAMAuditConfig")
+    assert audit.inputs["service"] == "storage.googleapis.com"
+    assert audit.inputs["auditLogConfigs"] == [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]
+
+
+def test_without_access_logging_no_audit_configuration_is_declared() -> None:
+    assert not stack_run("dev-gcp").of_type("gcp:projects/iAMAuditConfig:IAMAuditConfig")
