@@ -34,7 +34,7 @@ from k8s_platform.catalog import (
 )
 from k8s_platform.cert_manager import CertManager, CertManagerArgs
 from k8s_platform.external_secrets import ExternalSecrets, ExternalSecretsArgs
-from k8s_platform.gateway import INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi
+from k8s_platform.gateway import INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi, model_exposure
 from k8s_platform.helm import pinned
 from k8s_platform.kserve import Kserve, KserveArgs
 from k8s_platform.mlflow import Mlflow, MlflowArgs
@@ -119,6 +119,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     load_balancer_identity=contract.identity_for(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
                     secrets=secrets,
                     pods=pods,
+                    model_api=enabled.kserve.public_api if enabled.kserve.enabled else None,
                 ),
                 ready,
             )
@@ -196,7 +197,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     version=pinned(KSERVE, enabled.kserve),
                     identity=contract.identity_for(Workloads.KSERVE_INFERENCE),
                     artifact_store=contract.artifact_store,
-                    ingress_domain=INTERNAL_DOMAIN,
+                    exposure=model_exposure(dns, enabled.kserve.public_api),
                     pods=pods,
                     spot_tolerations=contract.autoscaling.spot_tolerations,
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix, team_kubernetes_group
 from config.teams import Team, team_is_protected
-from k8s_platform.namespace import namespace
+from k8s_platform.namespace import SERVES_MODELS_LABEL, namespace
 from k8s_platform.priorities import PLATFORM_CRITICAL
 
 TENANT_LABEL = "mlops-platform/tenant"
@@ -158,7 +158,8 @@ class TeamTenancy(pulumi.ComponentResource):
         ns = namespace(
             ns_name,
             pulumi.ResourceOptions(parent=self),
-            labels=labels,
+            # Teams serve their own models: the gateway's model listener admits their InferenceServices' routes.
+            labels={**labels, SERVES_MODELS_LABEL: "true"},
             annotations={EXPERIMENT_PREFIX_ANNOTATION: experiment_prefix},
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
