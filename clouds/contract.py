@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.model import Components, CpuSpotNodePool, GpuSpotNodePool, Taint
+from config.model import Components, CpuSpotNodePool, Dns, GpuSpotNodePool, Taint
 from config.teams import Team
 
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
@@ -304,6 +304,19 @@ class PlatformSecrets:
     @classmethod
     def all(cls) -> list[str]:
         return [cls.GRAFANA_ADMIN_PASSWORD, cls.ARGOCD_ADMIN_PASSWORD]
+
+
+def provided_secret_keys(components: Components, dns: Dns) -> list[str]:
+    """Secret-store keys the deployer fills (the SSO client secret, private repositories' tokens) and the
+    platform's ExternalSecrets sync. Each foundation grants External Secrets read on exactly these, beside the
+    secrets it generates itself; they must exist in the store before `pulumi up`."""
+    keys: list[str] = []
+    if components.external_secrets.enabled:
+        if dns.publishes_uis and dns.sso and (components.gateway.enabled or components.argo_workflows.enabled):
+            keys.append(dns.sso.client_secret_key)  # the gateway's OIDC and Argo Workflows' own SSO
+        if components.argocd.enabled:
+            keys += [repo.token_key for repo in components.argocd.repositories if repo.token_key]
+    return list(dict.fromkeys(keys))
 
 
 @dataclass(frozen=True)

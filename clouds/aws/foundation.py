@@ -45,6 +45,7 @@ from clouds.contract import (
     Workload,
     WorkloadIdentity,
     Workloads,
+    provided_secret_keys,
     team_kubernetes_group,
     workload_access,
 )
@@ -213,7 +214,15 @@ class AwsFoundation(pulumi.ComponentResource):
                     bucket_arn, access.artifact_prefixes, bucket_key, region, partition, write=access.writes_artifacts
                 )
             if access.reads_platform_secrets:
-                statements += secrets_read(secrets.secret_arns, secrets.key.arn, region, partition)
+                # The deployer's own secrets (SSO client secret, repository tokens) by name: Secrets Manager
+                # appends six random characters to every secret's ARN.
+                provided = [
+                    pulumi.Output.concat(
+                        f"arn:{partition.name}:secretsmanager:{region}:", account_id, f":secret:{key}-??????"
+                    )
+                    for key in provided_secret_keys(config.components, config.dns)
+                ]
+                statements += secrets_read([*secrets.secret_arns, *provided], secrets.key.arn, region, partition)
         # A team's role is protected like its namespace: removing the team is refused until `forceRemove`.
         protected = {Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams}
         identities: dict[str, WorkloadIdentity] = {}

@@ -23,6 +23,7 @@ from clouds.contract import (
     SecretStoreKind,
     Workload,
     Workloads,
+    provided_secret_keys,
     workload_access,
 )
 from clouds.gcp.capacity import SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
@@ -260,7 +261,14 @@ class GcpFoundation(pulumi.ComponentResource):
             WorkloadIdentitiesArgs(
                 project=project,
                 bucket=bucket_name,
-                secret_ids=[secret.id for secret in secrets.secrets],
+                # The deployer's own secrets (SSO client secret, repository tokens) exist before `pulumi up`.
+                secret_ids=[
+                    *(secret.id for secret in secrets.secrets),
+                    *(
+                        f"projects/{project}/secrets/{key}"
+                        for key in provided_secret_keys(config.components, config.dns)
+                    ),
+                ],
                 access=gcp_access(
                     workload_access(config.object_store.artifact_prefix, config.components, config.teams),
                     config.teams,
