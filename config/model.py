@@ -306,6 +306,14 @@ class Components(Settings):
     keda: Component = Component()
     gpu_support: Component = Component()
 
+    @field_validator("kserve", mode="before")
+    @classmethod
+    def _plain_component_is_a_kserve(cls, value: Any) -> Any:
+        """`Components(kserve=Component(...))` keeps working: the Kserve settings only add optional fields."""
+        if type(value) is Component:
+            return value.model_dump()
+        return value
+
 
 class Sso(Settings):
     """The OIDC identity provider the gateway enforces in front of every UI published on the domain."""

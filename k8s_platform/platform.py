@@ -161,6 +161,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     component=enabled.argo_workflows,
                     artifact_store=contract.artifact_store,
                     identity=contract.identity_for(Workloads.ARGO_WORKFLOWS),
+                    server_identity=contract.identity_for(Workloads.ARGO_SERVER),
                     public_host=public_host("workflows"),
                     sso=dns.sso,
                     secrets=secrets,

@@ -86,6 +86,7 @@ class Tenancy(pulumi.ComponentResource):
                     identity=contract.identity_for(Workloads.team(team.name)),
                     mlflow_tracking_uri=platform.mlflow_tracking_uri,
                     protect=args.protect,
+                    artifact_store=contract.artifact_store,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[priorities, roles]),
             )
