@@ -289,6 +289,16 @@ class LinkLocalEndpoint:
 
 
 @dataclass(frozen=True)
+class NodeLocalDns:
+    """A DNS cache the cloud runs on every node (GKE's NodeLocal DNSCache). It answers on a link-local address
+    from `hostNetwork` pods, which a pod selector alone may not match: network policies open both."""
+
+    address: str = "169.254.20.10"
+    namespace: str = "kube-system"
+    pod_labels: Mapping[str, str] = field(default_factory=lambda: {"k8s-app": "node-local-dns"})
+
+
+@dataclass(frozen=True)
 class Flow:
     """One allowed connection between two namespaces, opened on both sides (egress and ingress)."""
 
@@ -391,6 +401,9 @@ class PlatformContract:
     """Link-local endpoints pods reach for their cloud identity: the EKS Pod Identity agent, the GKE metadata
     server; none for Azure workload identity (token exchange over HTTPS) and local."""
     platform_placement: PodPlacement = field(default_factory=PodPlacement)
+    node_local_dns: NodeLocalDns | None = None
+    """Where the cloud runs a node-local DNS cache (GKE); None where pods ask the kube-dns/CoreDNS pods directly
+    (EKS and AKS by default, local)."""
     in_cluster_services: InClusterServices = field(default_factory=InClusterServices)
     """What the foundation runs in the cluster itself (local); empty for clouds, whose services are managed."""
 

@@ -289,6 +289,7 @@ class AwsFoundation(pulumi.ComponentResource):
             registry_url=registry.url,
             cluster_ready=[capacity.system_nodes, *cluster.networking_addons, *addons.addons],
             identity_endpoints=[POD_IDENTITY_AGENT],
+            node_local_dns=None,  # EKS runs no node-local DNS cache unless one is installed: CoreDNS pods answer
             # Platform controllers belong on the on-demand system node group, never on spot capacity.
             platform_placement=system_pool_placement(config.node_pools.system, SYSTEM_POOL_LABEL),
         )

@@ -18,6 +18,7 @@ from clouds.contract import (
     LinkLocalEndpoint,
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
+    NodeLocalDns,
     PlatformContract,
     SecretStore,
     SecretStoreKind,
@@ -310,6 +311,7 @@ class GcpFoundation(pulumi.ComponentResource):
             registry_url=registry.url,
             cluster_ready=[pools.system],
             identity_endpoints=METADATA_SERVER,
+            node_local_dns=NodeLocalDns(),  # the cluster enables NodeLocal DNSCache (cluster.py)
             platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),
         )
         self.stack_outputs = {

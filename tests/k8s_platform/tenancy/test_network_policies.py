@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from k8s_platform.tenancy.network_policies import METADATA_ENDPOINT
+from tests.conftest import stack_run
 from tests.k8s_platform.tenancy.scenarios import PLATFORM_NAMESPACES, TEAMS, dev_run
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -99,3 +100,27 @@ def test_platform_webhooks_accept_the_api_server():
 def test_opencost_reaches_prometheus_on_both_sides():
     assert _policies("opencost")["allow-to-monitoring"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
     assert _namespaces_of(_policies("monitoring")["allow-from-opencost"]["ingress"][0]["from"][0]) == ["opencost"]
+
+
+def _stack_policy(stack: str, namespace: str, name: str) -> dict:
+    (policy,) = [
+        p
+        for p in stack_run(stack).of_type(POLICY)
+        if p.get("metadata.namespace") == namespace and p.get("metadata.name") == name
+    ]
+    return policy.get("spec")
+
+
+def test_dns_reaches_gkes_node_local_cache_pods_and_its_link_local_address():
+    (rule,) = _stack_policy("dev-gcp", "team-vision", "allow-dns")["egress"]
+    assert {"ipBlock": {"cidr": "169.254.20.10/32"}} in rule["to"]
+    cache_pods = [
+        peer for peer in rule["to"] if peer.get("podSelector") == {"matchLabels": {"k8s-app": "node-local-dns"}}
+    ]
+    assert [_namespaces_of(peer) for peer in cache_pods] == [["kube-system"]]
+
+
+def test_dns_reaches_only_the_cluster_dns_pods_where_the_cloud_runs_no_node_local_cache():
+    for stack in ("dev-aws", "dev-azure", "dev-local"):
+        (rule,) = _stack_policy(stack, "mlflow", "allow-dns")["egress"]
+        assert [peer["podSelector"] for peer in rule["to"]] == [{"matchLabels": {"k8s-app": "kube-dns"}}], stack
