@@ -31,6 +31,9 @@ PROXY_LABELS = {"app.kubernetes.io/component": "proxy", "gateway.envoyproxy.io/o
 LOAD_BALANCER_CONTROLLER_LABELS = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
+HTTP_PROXY_PORT = 80 + 10000
+"""The Envoy container port behind the port-80 listener: Envoy Gateway shifts ports below 1024 by 10000 so the
+proxy runs without NET_BIND_SERVICE (envoyproxy/gateway v1.9.0, internal/gatewayapi/listener.go)."""
 MODELS_LISTENER = "https-models"
 MODEL_NAMESPACES = {"from": "Selector", "selector": {"matchLabels": {SERVES_MODELS_LABEL: "true"}}}
 """Namespaces whose InferenceServices' HTTPRoutes a model listener admits: `models` and every team's."""

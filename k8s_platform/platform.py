@@ -34,7 +34,7 @@ from k8s_platform.catalog import (
 )
 from k8s_platform.cert_manager import CertManager, CertManagerArgs
 from k8s_platform.external_secrets import ExternalSecrets, ExternalSecretsArgs
-from k8s_platform.gateway import INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi, model_exposure
+from k8s_platform.gateway import HTTP_PROXY_PORT, INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi, model_exposure
 from k8s_platform.helm import pinned
 from k8s_platform.kserve import Kserve, KserveArgs
 from k8s_platform.mlflow import Mlflow, MlflowArgs
@@ -52,6 +52,8 @@ UIS = {
     ),
 }
 """Every UI, with the Service `kubectl port-forward` reaches when it is not published."""
+MANAGED_KEDA_NAMESPACE = "kube-system"
+"""Where AKS runs its KEDA add-on."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,10 @@ class MlopsPlatform(pulumi.ComponentResource):
             if dns.domain and dns.acme_email:
                 # Before asking Let's Encrypt, cert-manager fetches its own HTTP-01 token via the public address.
                 layout.external_egress[CERT_MANAGER.namespace] = (80,)
+                if gateway is not None:
+                    # Where the load balancer publishes an IP (AKS, GKE), kube-proxy short-circuits traffic to it
+                    # straight to the Envoy pods, on the container port behind listener 80.
+                    layout.flows.append(Flow(CERT_MANAGER.namespace, ENVOY_GATEWAY.namespace, (HTTP_PROXY_PORT,)))
 
         if enabled.argocd.enabled:
             ArgoCd(
@@ -237,6 +243,12 @@ class MlopsPlatform(pulumi.ComponentResource):
             )
             layout.add(NVIDIA_DEVICE_PLUGIN.namespace)
 
+        keda_namespace = {KedaSource.HELM: KEDA.namespace, KedaSource.MANAGED_ADDON: MANAGED_KEDA_NAMESPACE}.get(
+            autoscaling.keda
+        )
+        if enabled.monitoring.enabled and enabled.keda.enabled and keda_namespace:
+            # Prometheus-triggered ScaledObjects: KEDA's operator queries Prometheus.
+            layout.flows.append(Flow(keda_namespace, KUBE_PROMETHEUS_STACK.namespace, (monitoring.PROMETHEUS_PORT,)))
         if enabled.monitoring.enabled:
             Monitoring(
                 "monitoring",

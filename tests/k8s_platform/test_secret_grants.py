@@ -8,45 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-import runpy
 from fnmatch import fnmatchcase
-from typing import Any
 
-from offline.harness import ROOT_DIR, StackRun, run_program, stack_file_config
+from offline.harness import StackRun
 from tests.conftest import stack_run
-from tests.k8s_platform.helpers import custom_resources
-
-SSO_KEY = "mlops-sso-client-secret"
-REPO_TOKEN_KEY = "mlops-models-repo-token"
-WITH_PROVIDED_SECRETS: dict[str, Any] = {
-    "mlops-platform:dns": {
-        "domain": "ml.example.com",
-        "acmeEmail": "platform@example.com",
-        "sso": {"issuer": "https://login.example.com/realms/mlops", "clientId": "mlops", "clientSecretKey": SSO_KEY},
-    },
-    "mlops-platform:components": {
-        "argocd": {
-            "repositories": [
-                {"name": "models", "url": "https://git.example.com/ml/models.git", "tokenKey": REPO_TOKEN_KEY}
-            ]
-        }
-    },
-}
-
-_runs: dict[str, StackRun] = {}
-
-
-def _run(stack: str) -> StackRun:
-    """The whole program for `stack` with the deployer-provided secrets configured."""
-    if stack not in _runs:
-        config, secret_keys = stack_file_config(stack)
-        config.update({key: json.dumps(value) for key, value in WITH_PROVIDED_SECRETS.items()})
-        _runs[stack] = run_program(_main, f"{stack}-provided-secrets", config, secret_keys)
-    return _runs[stack]
-
-
-def _main() -> None:
-    runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")
+from tests.k8s_platform.helpers import REPO_TOKEN_KEY, SSO_KEY, custom_resources, published_run
 
 
 def _remote_keys(run: StackRun) -> set[str]:
@@ -56,11 +22,11 @@ def _remote_keys(run: StackRun) -> set[str]:
 
 
 def test_external_secrets_sync_the_sso_client_secret_and_the_repository_token() -> None:
-    assert {SSO_KEY, REPO_TOKEN_KEY} <= _remote_keys(_run("dev-aws"))
+    assert {SSO_KEY, REPO_TOKEN_KEY} <= _remote_keys(published_run("dev-aws"))
 
 
 def test_aws_external_secrets_role_reads_every_key_its_external_secrets_name() -> None:
-    run = _run("dev-aws")
+    run = published_run("dev-aws")
     policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "identity-external-secrets").inputs["policy"])
     (reads,) = [s for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
     # Generated secrets are granted by their ARN, deployer-provided ones by name: both end in a 6-character suffix.
@@ -71,7 +37,7 @@ def test_aws_external_secrets_role_reads_every_key_its_external_secrets_name() -
 
 
 def test_aws_external_secrets_role_reads_nothing_beyond_the_synced_and_generated_secrets() -> None:
-    run = _run("dev-aws")
+    run = published_run("dev-aws")
     policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "identity-external-secrets").inputs["policy"])
     (reads,) = [s for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]]
     for arn in reads["Resource"]:
@@ -79,7 +45,7 @@ def test_aws_external_secrets_role_reads_nothing_beyond_the_synced_and_generated
 
 
 def test_gcp_external_secrets_account_reads_every_key_its_external_secrets_name() -> None:
-    run = _run("dev-gcp")
+    run = published_run("dev-gcp")
     granted = {
         member.inputs["secretId"].rsplit("/", 1)[-1]
         for member in run.of_type("gcp:secretmanager/secretIamMember:SecretIamMember")
@@ -89,7 +55,7 @@ def test_gcp_external_secrets_account_reads_every_key_its_external_secrets_name(
 
 
 def test_azure_external_secrets_identity_reads_the_stacks_own_vault_where_every_key_lives() -> None:
-    run = _run("dev-azure")
+    run = published_run("dev-azure")
     (vault,) = run.of_type("azure-native:keyvault:Vault")
     (grant,) = [
         a for a in run.of_type("azure-native:authorization:RoleAssignment") if a.name == "external-secrets-vault"

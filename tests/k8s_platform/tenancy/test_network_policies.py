@@ -6,6 +6,7 @@ import ipaddress
 
 from k8s_platform.tenancy.network_policies import METADATA_ENDPOINT
 from tests.conftest import stack_run
+from tests.k8s_platform.helpers import published_run
 from tests.k8s_platform.tenancy.scenarios import PLATFORM_NAMESPACES, TEAMS, dev_run
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -124,3 +125,26 @@ def test_dns_reaches_only_the_cluster_dns_pods_where_the_cloud_runs_no_node_loca
     for stack in ("dev-aws", "dev-azure", "dev-local"):
         (rule,) = _stack_policy(stack, "mlflow", "allow-dns")["egress"]
         assert [peer["podSelector"] for peer in rule["to"]] == [{"matchLabels": {"k8s-app": "kube-dns"}}], stack
+
+
+def test_cert_manager_self_check_reaches_the_envoy_pods_behind_listener_80_where_the_lb_ip_short_circuits():
+    run = published_run("dev-gcp")
+    egress = [p for p in run.of_type(POLICY) if p.get("metadata.name") == "allow-to-envoy-gateway-system"]
+    (spec,) = [p.get("spec") for p in egress if p.get("metadata.namespace") == "cert-manager"]
+    assert spec["egress"][0]["ports"] == [{"protocol": "TCP", "port": 10080}]
+    assert _namespaces_of(spec["egress"][0]["to"][0]) == ["envoy-gateway-system"]
+
+
+def test_keda_on_helm_gets_egress_to_prometheus_and_prometheus_admits_it():
+    assert _stack_policy("dev-aws", "keda", "allow-to-monitoring")["egress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 9090}
+    ]
+    assert _stack_policy("dev-aws", "monitoring", "allow-from-keda")["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 9090}
+    ]
+
+
+def test_prometheus_admits_akss_keda_add_on_from_kube_system():
+    (rule,) = _stack_policy("dev-azure", "monitoring", "allow-from-kube-system")["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9090}]
+    assert _namespaces_of(rule["from"][0]) == ["kube-system"]
