@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.model import Components, CpuSpotNodePool, GpuSpotNodePool, Taint
+from config.model import Components, CpuSpotNodePool, Dns, GpuSpotNodePool, Taint
 from config.teams import Team
 
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
@@ -49,6 +49,8 @@ class Workloads:
     """Service account of platform-owned InferenceServices; the storage initializer reads models with it."""
     ARGO_WORKFLOWS = Workload("argo-workflows", "argo", "workflow-runner")
     """Pipelines run as this account: artifact repository read/write and MLflow logging."""
+    ARGO_SERVER = Workload("argo-server", "argo", "argo-workflows-server")
+    """The Argo Workflows UI/API server: reads step artifacts and archived logs to show them."""
     EXTERNAL_SECRETS = Workload("external-secrets", "external-secrets", "external-secrets")
     CERT_MANAGER = Workload("cert-manager", "cert-manager", "cert-manager")
     KARPENTER = Workload("karpenter", "karpenter", "karpenter")
@@ -66,9 +68,23 @@ class Workloads:
         return Workload(f"team-{team_name}", f"team-{team_name}", "team-workload")
 
 
+TEAMS_ARTIFACT_PREFIX = "teams"
+
+
 def team_artifact_prefix(team_name: str) -> str:
     """The only part of the artifact store a team's identity may touch."""
-    return f"teams/{team_name}"
+    return f"{TEAMS_ARTIFACT_PREFIX}/{team_name}"
+
+
+def team_workflow_prefix(team_name: str) -> str:
+    """Where the team's own Argo artifact repository keeps its pipelines' step artifacts and logs."""
+    return f"{team_artifact_prefix(team_name)}/workflows"
+
+
+def team_mlflow_prefix(team_name: str) -> str:
+    """The artifact location of the team's MLflow experiments: runs upload here as the team's identity, so the
+    team's InferenceServices (same identity) read their models, and no other team's."""
+    return f"{team_artifact_prefix(team_name)}/mlflow"
 
 
 WORKFLOW_ARTIFACT_PREFIX = "workflows"
@@ -93,13 +109,20 @@ def workload_access(artifact_prefix: str, components: Components, teams: Sequenc
     workloads the stack installs get an identity at all."""
     access: dict[Workload, Access] = {}
     if components.mlflow.enabled:
-        access[Workloads.MLFLOW] = Access((artifact_prefix,), writes_artifacts=True)
+        # Team runs upload to their team's prefix themselves; MLflow serves those artifacts in its UI and deletes
+        # them when a run is garbage-collected (`mlflow gc`), so it reads and writes there too.
+        teams_prefix = (TEAMS_ARTIFACT_PREFIX,) if teams else ()
+        access[Workloads.MLFLOW] = Access((artifact_prefix, *teams_prefix), writes_artifacts=True)
     if components.kserve.enabled:
         # The storage initializer only downloads the models MLflow registered.
         access[Workloads.KSERVE_INFERENCE] = Access((artifact_prefix,))
     if components.argo_workflows.enabled:
         # Pipelines keep step artifacts under their own prefix and log models into MLflow's.
         access[Workloads.ARGO_WORKFLOWS] = Access((WORKFLOW_ARTIFACT_PREFIX, artifact_prefix), writes_artifacts=True)
+        # The UI shows step artifacts and archived logs of the platform's and every team's pipelines, read only,
+        # to users its SSO RBAC lets see that namespace. All of `teams/` rather than a prefix per team: the grant
+        # stays one size however many teams there are (GCP condition titles stop at 100 characters).
+        access[Workloads.ARGO_SERVER] = Access((WORKFLOW_ARTIFACT_PREFIX, *((TEAMS_ARTIFACT_PREFIX,) if teams else ())))
     if components.external_secrets.enabled:
         access[Workloads.EXTERNAL_SECRETS] = Access(reads_platform_secrets=True)
     for team in teams:
@@ -157,6 +180,18 @@ class ArtifactStore:
     account_name: pulumi.Input[str] | None = None
     """Azure only: the storage account that holds the container."""
     credentials: S3Credentials | None = None
+
+    def uri_for(self, prefix: str) -> pulumi.Output[str]:
+        """A path of the store spelled as MLflow and the cloud SDKs spell it, like `uri` for MLflow's prefix."""
+        match self.kind:
+            case ArtifactStoreKind.S3 | ArtifactStoreKind.S3_COMPATIBLE:
+                return pulumi.Output.concat("s3://", self.bucket, "/", prefix)
+            case ArtifactStoreKind.GCS:
+                return pulumi.Output.concat("gs://", self.bucket, "/", prefix)
+            case ArtifactStoreKind.AZURE_BLOB:
+                account = self.account_name or ""
+                return pulumi.Output.concat("wasbs://", self.bucket, "@", account, ".blob.core.windows.net/", prefix)
+        raise AssertionError(f"unhandled artifact store {self.kind}")
 
 
 @dataclass(frozen=True)
@@ -268,6 +303,16 @@ class LinkLocalEndpoint:
 
 
 @dataclass(frozen=True)
+class NodeLocalDns:
+    """A DNS cache the cloud runs on every node (GKE's NodeLocal DNSCache). It answers on a link-local address
+    from `hostNetwork` pods, which a pod selector alone may not match: network policies open both."""
+
+    address: str = "169.254.20.10"
+    namespace: str = "kube-system"
+    pod_labels: Mapping[str, str] = field(default_factory=lambda: {"k8s-app": "node-local-dns"})
+
+
+@dataclass(frozen=True)
 class Flow:
     """One allowed connection between two namespaces, opened on both sides (egress and ingress)."""
 
@@ -320,6 +365,19 @@ class PlatformSecrets:
         return [cls.GRAFANA_ADMIN_PASSWORD, cls.ARGOCD_ADMIN_PASSWORD]
 
 
+def provided_secret_keys(components: Components, dns: Dns) -> list[str]:
+    """Secret-store keys the deployer fills (the SSO client secret, private repositories' tokens) and the
+    platform's ExternalSecrets sync. Each foundation grants External Secrets read on exactly these, beside the
+    secrets it generates itself; they must exist in the store before `pulumi up`."""
+    keys: list[str] = []
+    if components.external_secrets.enabled:
+        if dns.publishes_uis and dns.sso and (components.gateway.enabled or components.argo_workflows.enabled):
+            keys.append(dns.sso.client_secret_key)  # the gateway's OIDC and Argo Workflows' own SSO
+        if components.argocd.enabled:
+            keys += [repo.token_key for repo in components.argocd.repositories if repo.token_key]
+    return list(dict.fromkeys(keys))
+
+
 @dataclass(frozen=True)
 class SecretStore:
     """The backend External Secrets reads. `provider` is the ClusterSecretStore `spec.provider` block as data,
@@ -357,6 +415,9 @@ class PlatformContract:
     """Link-local endpoints pods reach for their cloud identity: the EKS Pod Identity agent, the GKE metadata
     server; none for Azure workload identity (token exchange over HTTPS) and local."""
     platform_placement: PodPlacement = field(default_factory=PodPlacement)
+    node_local_dns: NodeLocalDns | None = None
+    """Where the cloud runs a node-local DNS cache (GKE); None where pods ask the kube-dns/CoreDNS pods directly
+    (EKS and AKS by default, local)."""
     in_cluster_services: InClusterServices = field(default_factory=InClusterServices)
     """What the foundation runs in the cluster itself (local); empty for clouds, whose services are managed."""
     control_plane_metrics: bool = True

@@ -281,6 +281,32 @@ class ArgoCd(Component):
     repositories: list[GitRepository] = []
 
 
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://\S+$")]
+
+
+class ModelApi(Settings):
+    """Models served outside the cluster, to API clients that present a JWT from the stack's token issuer.
+
+    Each InferenceService gets the host `<name>-<namespace>.models.<domain>` on the gateway's `https-models`
+    listener; Envoy Gateway rejects any request without a valid token before it reaches a model."""
+
+    issuer: HttpsUrl
+    """The `iss` claim tokens must carry (the OIDC provider or client-credentials issuer API clients use)."""
+    jwks_uri: HttpsUrl
+    """Where the issuer publishes its signing keys, e.g. `https://login.example.com/.well-known/jwks.json`."""
+    audiences: list[str] = []
+    """Accepted `aud` claims; empty accepts any audience of the issuer (set it when the issuer serves others)."""
+    certificate_secret: str = "models-wildcard-tls"
+    """A TLS Secret for `*.models.<domain>` in the gateway's namespace. Let's Encrypt's HTTP-01 cannot issue
+    wildcards, so the certificate comes from your own DNS-01 issuer or CA."""
+
+
+class Kserve(Component):
+    public_api: ModelApi | None = None
+    """Serve models to clients outside the cluster behind JWT validation (needs `dns.domain` and `dns.sso`).
+    Without it models are in-cluster only, whether or not the UIs are published."""
+
+
 class Components(Settings):
     """One entry per platform service; the Kubernetes layer's catalog pins the chart of each."""
 
@@ -290,11 +316,19 @@ class Components(Settings):
     argocd: ArgoCd = ArgoCd()
     argo_workflows: Component = Component()
     mlflow: Component = Component()
-    kserve: Component = Component()
+    kserve: Kserve = Kserve()
     monitoring: Component = Component()
     node_autoscaler: Component = Component()
     keda: Component = Component()
     gpu_support: Component = Component()
+
+    @field_validator("kserve", mode="before")
+    @classmethod
+    def _plain_component_is_a_kserve(cls, value: Any) -> Any:
+        """`Components(kserve=Component(...))` keeps working: the Kserve settings only add optional fields."""
+        if type(value) is Component:
+            return value.model_dump()
+        return value
 
 
 class Sso(Settings):

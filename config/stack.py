@@ -88,6 +88,7 @@ class StackConfig(Settings):
             )
         problems += endpoint_reachability(self)
         problems += self.cloud.check(self)
+        problems += _model_api_problems(self)
         if problems:
             raise cross_check_failure(problems)
         return self
@@ -125,3 +126,15 @@ def endpoint_reachability(stack: StackConfig) -> list[tuple[str, str]]:
             "egress CIDR of the machine that runs pulumi, or set cluster.deployerInNetwork: true if it runs inside",
         )
     ]
+
+
+def _model_api_problems(stack: StackConfig) -> list[tuple[str, str]]:
+    """Models are published only on the public gateway, which exists only when the UIs are published."""
+    if stack.components.kserve.public_api and not stack.dns.publishes_uis:
+        return [
+            (
+                "components.kserve.publicApi",
+                "needs dns.domain and dns.sso: models are published on the public gateway, which exists only then",
+            )
+        ]
+    return []

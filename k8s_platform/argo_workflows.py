@@ -41,15 +41,25 @@ class ArgoWorkflowsArgs:
     sso: Sso | None
     secrets: ExternalSecrets | None
     pods: PlatformPods
+    server_identity: WorkloadIdentity | None = None
+    """The UI server's own read-only identity for artifacts and archived logs (`Workloads.ARGO_SERVER`)."""
 
 
-def _helm_literal(text: str) -> str:
+def _literal(text: str) -> str:
     """The chart renders the gcs and azure blocks through `tpl`: a Go-template string literal survives it."""
     return '{{ "' + text + '" }}'
 
 
-def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
-    """The default artifact repository; cloud stores are reached with the pod's workload identity (SDK creds)."""
+def artifact_repository(
+    store: ArtifactStore, key_format: str = ARTIFACT_KEY_FORMAT, *, through_helm: bool = True
+) -> dict[str, Any]:
+    """An artifact repository on the contract's store; cloud stores are reached with the pod's workload identity
+    (SDK creds). `through_helm`: the chart's values (gcs/azure key formats pass through `tpl`), else the shape of
+    a namespace's `artifact-repositories` ConfigMap, which the controller reads as is."""
+
+    def _helm_literal(text: str) -> str:
+        return _literal(text) if through_helm else text
+
     match store.kind:
         case ArtifactStoreKind.S3:
             return {
@@ -58,7 +68,7 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                     "endpoint": s3_endpoint(store.region),
                     "region": store.region,
                     "useSDKCreds": True,
-                    "keyFormat": ARTIFACT_KEY_FORMAT,
+                    "keyFormat": key_format,
                 }
             }
         case ArtifactStoreKind.S3_COMPATIBLE:
@@ -69,11 +79,11 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                     "insecure": True,  # in-cluster traffic to the local store, which serves plain HTTP
                     "accessKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "accessKey"},
                     "secretKeySecret": {"name": S3_CREDENTIALS_SECRET, "key": "secretKey"},
-                    "keyFormat": ARTIFACT_KEY_FORMAT,
+                    "keyFormat": key_format,
                 }
             }
         case ArtifactStoreKind.GCS:
-            return {"gcs": {"bucket": store.bucket, "keyFormat": _helm_literal(ARTIFACT_KEY_FORMAT)}}
+            return {"gcs": {"bucket": store.bucket, "keyFormat": _helm_literal(key_format)}}
         case ArtifactStoreKind.AZURE_BLOB:
             endpoint = pulumi.Output.concat("https://", store.account_name or "", ".blob.core.windows.net")
             return {
@@ -81,7 +91,7 @@ def artifact_repository(store: ArtifactStore) -> dict[str, Any]:
                     "endpoint": endpoint,
                     "container": store.bucket,
                     "useSDKCreds": True,
-                    "blobNameFormat": _helm_literal(ARTIFACT_KEY_FORMAT),
+                    "blobNameFormat": _helm_literal(key_format),
                 }
             }
     raise AssertionError(f"unhandled artifact store {store.kind}")
@@ -98,6 +108,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
         store = args.artifact_store
         credentials_secret("artifact-store-s3", S3_CREDENTIALS_SECRET, ns, store, ("accessKey", "secretKey"), child)
         runner = Workloads.ARGO_WORKFLOWS
+        server_identity = args.server_identity or WorkloadIdentity(Workloads.ARGO_SERVER)
         pods = args.pods
         replicas = pods.replicas()
         server: dict[str, Any] = {"authModes": ["client"]}
@@ -152,6 +163,12 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 },
                 "server": {
                     **server,
+                    "serviceAccount": {
+                        "create": True,
+                        "name": Workloads.ARGO_SERVER.service_account,
+                        "annotations": dict(server_identity.service_account_annotations),
+                    },
+                    "podLabels": dict(server_identity.pod_labels),
                     **pods.pod_values(SERVER_LABELS),
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},

@@ -13,12 +13,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from clouds.contract import Ingress, LoadBalancerProvisioner, WorkloadIdentity, Workloads
-from config.model import Component, Dns
+from config.model import Component, Dns, ModelApi
 from k8s_platform.catalog import AWS_LOAD_BALANCER_CONTROLLER, ENVOY_GATEWAY
 from k8s_platform.cert_manager import GATEWAY_NAME, gateway_issuer
 from k8s_platform.external_secrets import ExternalSecrets
 from k8s_platform.helm import helm_release, pinned
-from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.namespace import NAME_LABEL, SERVES_MODELS_LABEL, namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 
@@ -31,6 +31,41 @@ PROXY_LABELS = {"app.kubernetes.io/component": "proxy", "gateway.envoyproxy.io/o
 LOAD_BALANCER_CONTROLLER_LABELS = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ENVOY_API = "gateway.envoyproxy.io/v1alpha1"
+HTTP_PROXY_PORT = 80 + 10000
+"""The Envoy container port behind the port-80 listener: Envoy Gateway shifts ports below 1024 by 10000 so the
+proxy runs without NET_BIND_SERVICE (envoyproxy/gateway v1.9.0, internal/gatewayapi/listener.go)."""
+MODELS_LISTENER = "https-models"
+MODEL_NAMESPACES = {"from": "Selector", "selector": {"matchLabels": {SERVES_MODELS_LABEL: "true"}}}
+"""Namespaces whose InferenceServices' HTTPRoutes a model listener admits: `models` and every team's."""
+
+
+@dataclass(frozen=True)
+class ModelExposure:
+    """Where KServe's HTTPRoutes go. KServe names no listener (`sectionName`) in them, so they attach to every
+    listener that admits their namespace and host: only model listeners admit model namespaces."""
+
+    domain: str
+    """KServe's ingress domain: hosts are `<name>-<namespace>.<domain>`."""
+    routes: bool
+    """Whether KServe creates HTTPRoutes at all."""
+    url_scheme: str = "https"
+
+
+def model_exposure(dns: Dns, public_api: ModelApi | None) -> ModelExposure:
+    """In-cluster gateway: model routes on the internal listener. Public gateway: on `https-models` behind JWT
+    when `components.kserve.publicApi` asks for it, else no routes at all (callers use the predictor Service)."""
+    if not dns.publishes_uis or not dns.domain:
+        return ModelExposure(INTERNAL_DOMAIN, routes=True)
+    if public_api is None:
+        return ModelExposure(INTERNAL_DOMAIN, routes=False)
+    return ModelExposure(f"models.{dns.domain}", routes=True)
+
+
+def _from_namespaces(*names: str) -> dict[str, object]:
+    return {
+        "from": "Selector",
+        "selector": {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": list(names)}]},
+    }
 
 
 @dataclass(frozen=True)
@@ -55,6 +90,8 @@ class GatewayArgs:
     load_balancer_identity: WorkloadIdentity
     secrets: ExternalSecrets | None
     pods: PlatformPods
+    model_api: ModelApi | None = None
+    """`components.kserve.publicApi`: publish models behind JWT validation."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -151,11 +188,7 @@ class Gateway(pulumi.ComponentResource):
             api_version=GATEWAY_API,
             kind="Gateway",
             # cert-manager's gateway-shim issues one certificate per HTTPS listener from this issuer.
-            metadata={
-                "name": GATEWAY_NAME,
-                "namespace": gateway_ns,
-                "annotations": {"cert-manager.io/cluster-issuer": gateway_issuer(args.dns)},
-            },
+            metadata={"name": GATEWAY_NAME, "namespace": gateway_ns, "annotations": self._annotations(args)},
             spec={"gatewayClassName": GATEWAY_CLASS, "listeners": self._listeners(args)},
             opts=load_balanced,
         )
@@ -163,26 +196,97 @@ class Gateway(pulumi.ComponentResource):
         if published:
             assert args.dns.domain and args.dns.sso  # publishes_uis guarantees both
             self.routes = [self._route(ui, args.dns.domain, after_crds) for ui in args.uis]
+            self._redirect_to_https(gateway_ns, after_crds)
             self._single_sign_on(args, gateway_ns, child, after_crds)
+            if args.model_api is not None:
+                self._model_api(args.model_api, gateway_ns, after_crds)
         self.register_outputs({"gateway": GATEWAY_NAME})
 
     @staticmethod
+    def _annotations(args: GatewayArgs) -> dict[str, str]:
+        annotations = {"cert-manager.io/cluster-issuer": gateway_issuer(args.dns)}
+        if args.dns.publishes_uis and args.model_api is not None:
+            # The models' wildcard certificate is the user's (HTTP-01 cannot issue it): gateway-shim leaves it be.
+            annotations["cert-manager.io/ignore-tls-listeners"] = MODELS_LISTENER
+        return annotations
+
+    @staticmethod
     def _listeners(args: GatewayArgs) -> list[dict[str, object]]:
-        def https(name: str, host: str) -> dict[str, object]:
+        """Every listener admits routes only from the namespaces it serves, so no team can attach a route to a
+        UI's host, and no model route lands on a listener without the authentication the user chose."""
+
+        def https(name: str, host: str, admits: dict[str, object], secret: str = "") -> dict[str, object]:
             return {
                 "name": name,
                 "protocol": "HTTPS",
                 "port": 443,
                 "hostname": host,
-                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": f"{name}-tls"}]},
-                "allowedRoutes": {"namespaces": {"from": "All"}},
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": secret or f"{name}-tls"}]},
+                "allowedRoutes": {"namespaces": admits},
             }
 
         if not args.dns.publishes_uis or not args.dns.domain:
-            return [https("https-internal", f"*.{INTERNAL_DOMAIN}")]
-        # HTTP only carries ACME HTTP-01 challenges; wildcards would need DNS-01, so one listener per UI host.
-        http = {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
-        return [http] + [https(f"https-{ui.name}", ui.host(args.dns.domain)) for ui in args.uis]
+            # The gateway is a ClusterIP Service here: in-cluster clients reach models by host name.
+            return [https("https-internal", f"*.{INTERNAL_DOMAIN}", MODEL_NAMESPACES)]
+        domain = args.dns.domain
+        # HTTP carries ACME HTTP-01 challenges (cert-manager puts its solver routes in the Gateway's namespace)
+        # and the redirect to HTTPS, nothing else; wildcards would need DNS-01, so one listener per UI host.
+        http = {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "Same"}}}
+        listeners = [http] + [
+            https(f"https-{ui.name}", ui.host(domain), _from_namespaces(ui.namespace)) for ui in args.uis
+        ]
+        if args.model_api is not None:
+            models = https(MODELS_LISTENER, f"*.models.{domain}", MODEL_NAMESPACES, args.model_api.certificate_secret)
+            listeners.append(models)
+        return listeners
+
+    def _redirect_to_https(self, gateway_ns: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+        """Plain HTTP answers only with a redirect (ACME challenge routes are more specific and win)."""
+        k8s.apiextensions.CustomResource(
+            "route-http-to-https",
+            api_version=GATEWAY_API,
+            kind="HTTPRoute",
+            metadata={"name": "http-to-https", "namespace": gateway_ns},
+            spec={
+                "parentRefs": [{"name": GATEWAY_NAME, "namespace": ENVOY_GATEWAY.namespace, "sectionName": "http"}],
+                "rules": [
+                    {
+                        "filters": [
+                            {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
+                        ]
+                    }
+                ],
+            },
+            opts=opts,
+        )
+
+    def _model_api(self, api: ModelApi, gateway_ns: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+        """No request reaches a model on the public listener without a valid JWT from the configured issuer."""
+        provider: dict[str, object] = {
+            "name": "model-clients",
+            "issuer": api.issuer,
+            "remoteJWKS": {"uri": api.jwks_uri},
+        }
+        if api.audiences:
+            provider["audiences"] = list(api.audiences)
+        k8s.apiextensions.CustomResource(
+            "model-api-jwt",
+            api_version=ENVOY_API,
+            kind="SecurityPolicy",
+            metadata={"name": "model-api-jwt", "namespace": gateway_ns},
+            spec={
+                "targetRefs": [
+                    {
+                        "group": "gateway.networking.k8s.io",
+                        "kind": "Gateway",
+                        "name": GATEWAY_NAME,
+                        "sectionName": MODELS_LISTENER,
+                    }
+                ],
+                "jwt": {"providers": [provider]},
+            },
+            opts=opts,
+        )
 
     def _route(self, ui: PublishedUi, domain: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(

@@ -17,8 +17,9 @@ from clouds.contract import ArtifactStore, WorkloadIdentity, Workloads
 from config.model import GPU_TAINT
 from k8s_platform.catalog import ENVOY_GATEWAY, KSERVE, KSERVE_CRD
 from k8s_platform.cert_manager import GATEWAY_NAME
+from k8s_platform.gateway import ModelExposure
 from k8s_platform.helm import helm_release
-from k8s_platform.namespace import namespace, namespace_name
+from k8s_platform.namespace import SERVES_MODELS_LABEL, namespace, namespace_name
 from k8s_platform.object_store import AWS_ENV_KEYS, credentials_secret, endpoint_host
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
@@ -70,7 +71,8 @@ class KserveArgs:
     version: str
     identity: WorkloadIdentity
     artifact_store: ArtifactStore
-    ingress_domain: str
+    exposure: ModelExposure
+    """KServe's ingress domain, and whether it creates HTTPRoutes (`gateway.model_exposure`)."""
     pods: PlatformPods
     spot_tolerations: Sequence[Mapping[str, str]] = ()
     """The cloud's own spot taints: the GPU runtime runs on spot GPU nodes."""
@@ -85,7 +87,9 @@ class Kserve(pulumi.ComponentResource):
         super().__init__("mlops:platform:Kserve", name, None, opts)
         child = children_of(self, opts)
         ns = namespace_name(namespace(KSERVE.namespace, child))
-        self.model_namespace = namespace_name(namespace(Workloads.KSERVE_INFERENCE.namespace, child, "baseline"))
+        self.model_namespace = namespace_name(
+            namespace(Workloads.KSERVE_INFERENCE.namespace, child, "baseline", labels={SERVES_MODELS_LABEL: "true"})
+        )
         self._model_service_account(args, child)
 
         crds = helm_release("kserve-crd", KSERVE_CRD, {}, child, version=args.version, namespace=ns)
@@ -100,7 +104,9 @@ class Kserve(pulumi.ComponentResource):
                         "tolerations": args.pods.tolerations(),
                         "affinity": args.pods.affinity(),
                         "gateway": {
-                            "domain": args.ingress_domain,
+                            "domain": args.exposure.domain,
+                            "urlScheme": args.exposure.url_scheme,
+                            "disableIngressCreation": not args.exposure.routes,
                             "ingressGateway": {
                                 "enableGatewayApi": True,
                                 "kserveGateway": f"{ENVOY_GATEWAY.namespace}/{GATEWAY_NAME}",

@@ -21,6 +21,8 @@ from k8s_platform.placement import PlatformPods
 
 GRAFANA_SERVICE = "kube-prometheus-stack-grafana"
 GRAFANA_PORT = 80
+PROMETHEUS_PORT = 9090
+"""The Prometheus Service's port (the chart's `prometheus.service.port`): OpenCost and KEDA query it."""
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 MONITORING_API = "monitoring.coreos.com/v1"
 

@@ -9,6 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every namespace: selectors name a namespace by it."""
+SERVES_MODELS_LABEL = "mlops-platform/serves-models"
+"""`"true"` on namespaces whose InferenceServices the gateway's model listener admits (`models`, team namespaces)."""
 
 
 def namespace(

@@ -35,7 +35,7 @@ from k8s_platform.catalog import (
 )
 from k8s_platform.cert_manager import CertManager, CertManagerArgs
 from k8s_platform.external_secrets import ExternalSecrets, ExternalSecretsArgs
-from k8s_platform.gateway import INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi
+from k8s_platform.gateway import HTTP_PROXY_PORT, INTERNAL_DOMAIN, Gateway, GatewayArgs, PublishedUi, model_exposure
 from k8s_platform.helm import pinned
 from k8s_platform.kserve import Kserve, KserveArgs
 from k8s_platform.mlflow import Mlflow, MlflowArgs
@@ -53,6 +53,8 @@ UIS = {
     ),
 }
 """Every UI, with the Service `kubectl port-forward` reaches when it is not published."""
+MANAGED_KEDA_NAMESPACE = "kube-system"
+"""Where AKS runs its KEDA add-on."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     load_balancer_identity=contract.identity_for(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
                     secrets=secrets,
                     pods=pods,
+                    model_api=enabled.kserve.public_api if enabled.kserve.enabled else None,
                 ),
                 # The gateway's load balancer is made and removed by the LBC with this identity.
                 ready_with(Workloads.AWS_LOAD_BALANCER_CONTROLLER),
@@ -152,6 +155,10 @@ class MlopsPlatform(pulumi.ComponentResource):
             if dns.domain and dns.acme_email:
                 # Before asking Let's Encrypt, cert-manager fetches its own HTTP-01 token via the public address.
                 layout.external_egress[CERT_MANAGER.namespace] = (80,)
+                if gateway is not None:
+                    # Where the load balancer publishes an IP (AKS, GKE), kube-proxy short-circuits traffic to it
+                    # straight to the Envoy pods, on the container port behind listener 80.
+                    layout.flows.append(Flow(CERT_MANAGER.namespace, ENVOY_GATEWAY.namespace, (HTTP_PROXY_PORT,)))
 
         if enabled.argocd.enabled:
             ArgoCd(
@@ -170,6 +177,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     component=enabled.argo_workflows,
                     artifact_store=contract.artifact_store,
                     identity=contract.identity_for(Workloads.ARGO_WORKFLOWS),
+                    server_identity=contract.identity_for(Workloads.ARGO_SERVER),
                     public_host=public_host("workflows"),
                     sso=dns.sso,
                     secrets=secrets,
@@ -206,7 +214,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     version=pinned(KSERVE, enabled.kserve),
                     identity=contract.identity_for(Workloads.KSERVE_INFERENCE),
                     artifact_store=contract.artifact_store,
-                    ingress_domain=INTERNAL_DOMAIN,
+                    exposure=model_exposure(dns, enabled.kserve.public_api),
                     pods=pods,
                     spot_tolerations=contract.autoscaling.spot_tolerations,
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
@@ -245,6 +253,12 @@ class MlopsPlatform(pulumi.ComponentResource):
             )
             layout.add(NVIDIA_DEVICE_PLUGIN.namespace)
 
+        keda_namespace = {KedaSource.HELM: KEDA.namespace, KedaSource.MANAGED_ADDON: MANAGED_KEDA_NAMESPACE}.get(
+            autoscaling.keda
+        )
+        if enabled.monitoring.enabled and enabled.keda.enabled and keda_namespace:
+            # Prometheus-triggered ScaledObjects: KEDA's operator queries Prometheus.
+            layout.flows.append(Flow(keda_namespace, KUBE_PROMETHEUS_STACK.namespace, (monitoring.PROMETHEUS_PORT,)))
         if enabled.monitoring.enabled:
             Monitoring(
                 "monitoring",

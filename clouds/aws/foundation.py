@@ -46,6 +46,7 @@ from clouds.contract import (
     Workload,
     WorkloadIdentity,
     Workloads,
+    provided_secret_keys,
     team_kubernetes_group,
     workload_access,
 )
@@ -221,7 +222,15 @@ class AwsFoundation(pulumi.ComponentResource):
                     bucket_arn, access.artifact_prefixes, bucket_key, region, partition, write=access.writes_artifacts
                 )
             if access.reads_platform_secrets:
-                statements += secrets_read(secrets.secret_arns, secrets.key.arn, region, partition)
+                # The deployer's own secrets (SSO client secret, repository tokens) by name: Secrets Manager
+                # appends six random characters to every secret's ARN.
+                provided = [
+                    pulumi.Output.concat(
+                        f"arn:{partition.name}:secretsmanager:{region}:", account_id, f":secret:{key}-??????"
+                    )
+                    for key in provided_secret_keys(config.components, config.dns)
+                ]
+                statements += secrets_read([*secrets.secret_arns, *provided], secrets.key.arn, region, partition)
         # A team's role is protected like its namespace: removing the team is refused until `forceRemove`.
         protected = {Workloads.team(t.name): team_is_protected(t, config.protect) for t in config.teams}
         identities: dict[str, WorkloadIdentity] = {}
@@ -289,6 +298,7 @@ class AwsFoundation(pulumi.ComponentResource):
             registry_url=registry.url,
             cluster_ready=[capacity.system_nodes, *cluster.networking_addons, *addons.addons],
             identity_endpoints=[POD_IDENTITY_AGENT],
+            node_local_dns=None,  # EKS runs no node-local DNS cache unless one is installed: CoreDNS pods answer
             # Platform controllers belong on the on-demand system node group, never on spot capacity.
             platform_placement=system_pool_placement(config.node_pools.system, SYSTEM_POOL_LABEL),
         )

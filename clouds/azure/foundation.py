@@ -318,6 +318,8 @@ class AzureFoundation(pulumi.ComponentResource):
             platform_placement=system_pool_placement(
                 config.node_pools.system, SYSTEM_POOL_LABEL, cloud_tolerations=[SYSTEM_TOLERATION]
             ),
+            # AKS's LocalDNS (localDNSProfile) is not enabled on this cluster: CoreDNS pods answer.
+            node_local_dns=None,
         )
         self.stack_outputs = {
             "azureResourceGroup": group.name,

@@ -18,11 +18,13 @@ from clouds.contract import (
     LinkLocalEndpoint,
     LoadBalancerProvisioner,
     NodeAutoscalerKind,
+    NodeLocalDns,
     PlatformContract,
     SecretStore,
     SecretStoreKind,
     Workload,
     Workloads,
+    provided_secret_keys,
     workload_access,
 )
 from clouds.gcp.capacity import SYSTEM_POOL, GkeNodePools, GkeNodePoolsArgs
@@ -275,7 +277,14 @@ class GcpFoundation(pulumi.ComponentResource):
             WorkloadIdentitiesArgs(
                 project=project,
                 bucket=bucket_name,
-                secret_ids=[secret.id for secret in secrets.secrets],
+                # The deployer's own secrets (SSO client secret, repository tokens) exist before `pulumi up`.
+                secret_ids=[
+                    *(secret.id for secret in secrets.secrets),
+                    *(
+                        f"projects/{project}/secrets/{key}"
+                        for key in provided_secret_keys(config.components, config.dns)
+                    ),
+                ],
                 access=gcp_access(
                     workload_access(config.object_store.artifact_prefix, config.components, config.teams),
                     config.teams,
@@ -327,6 +336,7 @@ class GcpFoundation(pulumi.ComponentResource):
             registry_url=registry.url,
             cluster_ready=[pools.system],
             identity_endpoints=METADATA_SERVER,
+            node_local_dns=NodeLocalDns(),  # the cluster enables NodeLocal DNSCache (cluster.py)
             platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),
             # GKE runs the control plane outside the cluster, and Dataplane V2 replaces kube-proxy.
             control_plane_metrics=False,

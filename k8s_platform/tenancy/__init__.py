@@ -86,6 +86,7 @@ class Tenancy(pulumi.ComponentResource):
                     identity=contract.identity_for(Workloads.team(team.name)),
                     mlflow_tracking_uri=platform.mlflow_tracking_uri,
                     protect=args.protect,
+                    artifact_store=contract.artifact_store,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[priorities, roles]),
             )
@@ -153,6 +154,7 @@ class Tenancy(pulumi.ComponentResource):
                 database_port=contract.database.port,
                 object_store_endpoint=contract.artifact_store.endpoint_url,
                 identity_endpoints=contract.identity_endpoints,
+                node_local_dns=contract.node_local_dns,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[*teams.values(), *add_ons]),
         )

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import Flow, LinkLocalEndpoint, Workloads
+from clouds.contract import Flow, LinkLocalEndpoint, NodeLocalDns, Workloads
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
 METADATA_ENDPOINT = "169.254.169.254/32"
@@ -67,6 +67,8 @@ class NetworkPoliciesArgs:
     """S3-compatible in-cluster store (local): its port is opened for MLflow too; cloud stores are HTTPS."""
     identity_endpoints: Sequence[LinkLocalEndpoint] = ()
     """Link-local endpoints workloads need for their cloud identity: the contract's `identity_endpoints`."""
+    node_local_dns: NodeLocalDns | None = None
+    """The contract's node-local DNS cache, where the cloud runs one: DNS is allowed to it as well."""
 
 
 def _ports(ports: Sequence[Any], protocol: str = "TCP") -> list[dict[str, Any]]:
@@ -96,6 +98,20 @@ def ingress(sources: list[dict[str, Any]] | None, ports: Sequence[Any] = ()) -> 
     return {"pod_selector": {}, "policy_types": ["Ingress"], "ingress": [rule]}
 
 
+def _dns_servers(cache: NodeLocalDns | None) -> list[dict[str, Any]]:
+    """The cluster DNS pods and, where the cloud runs one, the node-local cache: its hostNetwork pods and the
+    link-local address pods' queries are answered on."""
+    servers: list[dict[str, Any]] = [
+        {**_namespaces("kube-system"), "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}}}
+    ]
+    if cache is not None:
+        servers += [
+            {**_namespaces(cache.namespace), "pod_selector": {"match_labels": dict(cache.pod_labels)}},
+            {"ip_block": {"cidr": f"{cache.address}/32"}},
+        ]
+    return servers
+
+
 def baseline_policies(namespace: str, args: NetworkPoliciesArgs) -> dict[str, Spec]:
     """What every namespace, platform or team, gets."""
     platform = args.platform
@@ -110,12 +126,7 @@ def baseline_policies(namespace: str, args: NetworkPoliciesArgs) -> dict[str, Sp
         "allow-dns": {
             "pod_selector": {},
             "policy_types": ["Egress"],
-            "egress": [
-                {
-                    "to": [{**_namespaces("kube-system"), "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}}}],
-                    "ports": _ports([53], "UDP") + _ports([53], "TCP"),
-                }
-            ],
+            "egress": [{"to": _dns_servers(args.node_local_dns), "ports": _ports([53], "UDP") + _ports([53], "TCP")}],
         },
         "allow-api-server-and-cloud-apis": egress([OUTSIDE_EXCEPT_METADATA], API_SERVER_PORTS),
     }

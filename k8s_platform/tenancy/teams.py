@@ -9,6 +9,7 @@ which is what keeps them inside their namespace, their budget and away from the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,19 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from clouds.contract import WorkloadIdentity, Workloads, team_artifact_prefix, team_kubernetes_group
+from clouds.contract import (
+    ArtifactStore,
+    WorkloadIdentity,
+    Workloads,
+    team_artifact_prefix,
+    team_kubernetes_group,
+    team_mlflow_prefix,
+    team_workflow_prefix,
+)
 from config.teams import Team, team_is_protected
-from k8s_platform.namespace import namespace
+from k8s_platform.argo_workflows import S3_CREDENTIALS_SECRET, artifact_repository
+from k8s_platform.namespace import SERVES_MODELS_LABEL, namespace
+from k8s_platform.object_store import credentials_secret
 from k8s_platform.priorities import PLATFORM_CRITICAL
 
 TENANT_LABEL = "mlops-platform/tenant"
@@ -26,6 +37,10 @@ TENANT_LABEL = "mlops-platform/tenant"
 TEAM_LABEL = "mlops-platform/team"
 EXPERIMENT_PREFIX_ANNOTATION = "mlops-platform/mlflow-experiment-prefix"
 MLFLOW_CONFIGMAP = "mlflow"
+ARTIFACT_REPOSITORIES = "artifact-repositories"
+"""The ConfigMap Argo Workflows reads a namespace's default artifact repository from (the workflow's namespace
+first, then the controller's default), under the key its `default-artifact-repository` annotation names."""
+TEAM_REPOSITORY_KEY = "team"
 
 TEAM_MEMBER_ROLE = "mlops-team-member"
 AGGREGATE_TO_TEAM_MEMBER = "mlops-platform/aggregate-to-team-member"
@@ -137,6 +152,9 @@ class TeamArgs:
     """The contract's binding for `Workloads.team(name)`: annotations for the workload service account."""
     mlflow_tracking_uri: pulumi.Input[str]
     protect: bool
+    artifact_store: ArtifactStore | None = None
+    """The contract's store: the team's Argo artifact repository and MLflow artifact location live in it, under
+    the team's own prefix."""
 
 
 class TeamTenancy(pulumi.ComponentResource):
@@ -158,7 +176,8 @@ class TeamTenancy(pulumi.ComponentResource):
         ns = namespace(
             ns_name,
             pulumi.ResourceOptions(parent=self),
-            labels=labels,
+            # Teams serve their own models: the gateway's model listener admits their InferenceServices' routes.
+            labels={**labels, SERVES_MODELS_LABEL: "true"},
             annotations={EXPERIMENT_PREFIX_ANNOTATION: experiment_prefix},
         )
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
@@ -240,6 +259,11 @@ class TeamTenancy(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": workload.service_account, "namespace": ns_name}],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[service_account]),
         )
+        store = args.artifact_store
+        artifact_location: dict[str, pulumi.Input[str]] = {}
+        if store is not None:
+            self._artifact_repository(name, team, store, in_ns)
+            artifact_location = {"MLFLOW_ARTIFACT_LOCATION": store.uri_for(team_mlflow_prefix(team.name))}
         # What a team's code reads to find MLflow, name its experiments and label its pods for its identity.
         k8s.core.v1.ConfigMap(
             f"{name}-mlflow",
@@ -247,6 +271,9 @@ class TeamTenancy(pulumi.ComponentResource):
             data={
                 "MLFLOW_TRACKING_URI": args.mlflow_tracking_uri,
                 "MLFLOW_EXPERIMENT_PREFIX": experiment_prefix,
+                # Experiments created with this location get their runs' artifacts uploaded by the team's own
+                # identity under its own prefix, where its InferenceServices can read them.
+                **artifact_location,
                 "ARTIFACT_PREFIX": team_artifact_prefix(team.name),
                 "SERVICE_ACCOUNT": workload.service_account,
                 "POD_LABELS": ",".join(f"{k}={v}" for k, v in sorted(identity.pod_labels.items())),
@@ -256,3 +283,26 @@ class TeamTenancy(pulumi.ComponentResource):
 
         self.namespace = ns.metadata.name
         self.register_outputs({"namespace": self.namespace, "serviceAccount": self.service_account})
+
+    @staticmethod
+    def _artifact_repository(name: str, team: Team, store: ArtifactStore, opts: pulumi.ResourceOptions) -> None:
+        """The team's pipelines keep step artifacts and logs under the team's prefix, the only one its identity may
+        write, instead of the platform repository's `workflows/` prefix."""
+        ns_name = Workloads.team(team.name).namespace
+        key_format = f"{team_workflow_prefix(team.name)}/{{{{workflow.name}}}}/{{{{pod.name}}}}"
+        # In-cluster S3 (local) is reached with keys, not identities: the repository names this Secret.
+        credentials_secret(
+            f"{name}-artifact-store-s3", S3_CREDENTIALS_SECRET, ns_name, store, ("accessKey", "secretKey"), opts
+        )
+        repository = {"archiveLogs": True, **artifact_repository(store, key_format, through_helm=False)}
+        k8s.core.v1.ConfigMap(
+            f"{name}-artifact-repositories",
+            metadata={
+                "name": ARTIFACT_REPOSITORIES,
+                "namespace": ns_name,
+                "annotations": {"workflows.argoproj.io/default-artifact-repository": TEAM_REPOSITORY_KEY},
+            },
+            # JSON is YAML: the controller parses the value as a YAML ArtifactRepository.
+            data={TEAM_REPOSITORY_KEY: pulumi.Output.from_input(repository).apply(json.dumps)},
+            opts=opts,
+        )

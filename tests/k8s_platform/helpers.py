@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import runpy
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from offline.harness import DeclaredResource, StackRun
+from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SCHEMAS = Path(__file__).parent / "crd_schemas"
@@ -65,3 +66,37 @@ def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator
     group, version = api_version.split("/")
     path = SCHEMAS / f"{group}_{version}_{kind}.json"
     return jsonschema.Draft7Validator(_strict(json.loads(path.read_text())["schema"]))
+
+
+SSO_KEY = "mlops-sso-client-secret"
+REPO_TOKEN_KEY = "mlops-models-repo-token"
+WITH_PROVIDED_SECRETS: dict[str, Any] = {
+    "mlops-platform:dns": {
+        "domain": "ml.example.com",
+        "acmeEmail": "platform@example.com",
+        "sso": {"issuer": "https://login.example.com/realms/mlops", "clientId": "mlops", "clientSecretKey": SSO_KEY},
+    },
+    "mlops-platform:components": {
+        "argocd": {
+            "repositories": [
+                {"name": "models", "url": "https://git.example.com/ml/models.git", "tokenKey": REPO_TOKEN_KEY}
+            ]
+        }
+    },
+}
+
+_published_runs: dict[str, StackRun] = {}
+
+
+def published_run(stack: str) -> StackRun:
+    """The whole program for `stack` with its UIs published behind SSO (a Let's Encrypt domain) and a private
+    ArgoCD repository: the deployer-provided secrets configured."""
+    if stack not in _published_runs:
+        config, secret_keys = stack_file_config(stack)
+        config.update({key: json.dumps(value) for key, value in WITH_PROVIDED_SECRETS.items()})
+        _published_runs[stack] = run_program(_main, f"{stack}-provided-secrets", config, secret_keys)
+    return _published_runs[stack]
+
+
+def _main() -> None:
+    runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")

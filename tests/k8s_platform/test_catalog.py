@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.model import Component, Components
+from config.model import Component, Components, Kserve
 from k8s_platform.catalog import (
     CLOUDNATIVE_PG,
     KSERVE,
@@ -50,7 +50,7 @@ def test_a_component_version_override_replaces_the_pin() -> None:
 
 
 def test_kserve_crds_follow_the_kserve_version_override() -> None:
-    run = platform_run("gcs-nap", components=Components(kserve=Component(version="v0.19.0")))
+    run = platform_run("gcs-nap", components=Components(kserve=Kserve(version="v0.19.0")))
     assert release(run, "kserve-crd").inputs["version"] == release(run, "kserve").inputs["version"] == "v0.19.0"
     assert KSERVE.version == KSERVE_CRD.version
 

@@ -48,3 +48,17 @@ def test_cloud_artifact_repositories_use_the_identity_not_keys(flavour: str) -> 
     assert workflows["useStaticCredentials"] is False
     repository = workflows["artifactRepository"]
     assert "accessKeySecret" not in str(repository)
+
+
+def test_argo_server_runs_as_its_own_read_identity() -> None:
+    server = values(platform_run("gcs-nap"), "argo-workflows")["server"]
+    assert server["serviceAccount"]["name"] == Workloads.ARGO_SERVER.service_account
+    assert (
+        server["serviceAccount"]["annotations"]
+        == gcp_identities()[Workloads.ARGO_SERVER.name].service_account_annotations
+    )
+
+
+def test_argo_server_pods_carry_the_azure_workload_identity_label() -> None:
+    server = values(platform_run("azure-blob-keda-addon"), "argo-workflows")["server"]
+    assert server["podLabels"] == azure_identities()[Workloads.ARGO_SERVER.name].pod_labels

@@ -30,6 +30,7 @@ def test_every_platform_workload_is_bound_to_its_own_role_by_pod_identity() -> N
         Workloads.MLFLOW,
         Workloads.KSERVE_INFERENCE,
         Workloads.ARGO_WORKFLOWS,
+        Workloads.ARGO_SERVER,
         Workloads.EXTERNAL_SECRETS,
         Workloads.KARPENTER,
         Workloads.AWS_LOAD_BALANCER_CONTROLLER,
@@ -82,10 +83,10 @@ def test_every_pod_identity_role_names_the_cluster_namespace_and_service_account
         assert set(trust["Condition"]["StringEquals"]) == scoped, role.name
 
 
-def test_mlflow_can_touch_only_its_bucket_prefix() -> None:
-    assert _object_resources("mlflow") == [f"{BUCKET_ARN}/mlflow/*"]
+def test_mlflow_can_touch_only_its_bucket_prefix_and_the_teams_run_artifacts() -> None:
+    assert _object_resources("mlflow") == [f"{BUCKET_ARN}/mlflow/*", f"{BUCKET_ARN}/teams/*"]
     listing = next(s for s in role_policy(dev(), "mlflow") if s.get("Sid") == "ListOwnPrefix")
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["mlflow", "mlflow/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["mlflow", "mlflow/*", "teams", "teams/*"]}}
     assert {"s3:PutObject", "s3:DeleteObject"} <= _actions("mlflow")
 
 

@@ -33,7 +33,7 @@ def test_cert_manager_gets_no_identity_without_an_azure_dns_role(azure: StackRun
 
 def test_blob_roles_are_scoped_to_the_container_not_the_account(azure: StackRun) -> None:
     blob_roles = [r for r in azure.of_type(ROLE_ASSIGNMENT) if _role(r).name.startswith("STORAGE_BLOB")]
-    assert len(blob_roles) == 5  # mlflow, kserve (reader), argo, two teams
+    assert len(blob_roles) == 6  # mlflow, kserve (reader), argo, the argo server (reader), two teams
     assert all(r.inputs["scope"].endswith("/blobServices/default/containers/mlflow-artifacts") for r in blob_roles)
 
 
@@ -81,9 +81,10 @@ def test_platform_identities_are_not_protected(azure: StackRun) -> None:
 
 def test_every_blob_role_is_narrowed_to_the_workloads_prefixes(azure: StackRun) -> None:
     expected = {
-        "mlflow-artifacts": {"mlflow/"},
+        "mlflow-artifacts": {"mlflow/", "teams/"},  # team runs upload under their teams' prefixes
         "kserve-inference-artifacts": {"mlflow/"},
         "argo-workflows-artifacts": {f"{WORKFLOW_ARTIFACT_PREFIX}/", "mlflow/"},
+        "argo-server-artifacts": {f"{WORKFLOW_ARTIFACT_PREFIX}/", "teams/"},
         "team-vision-artifacts": {"teams/vision/"},
         "team-nlp-artifacts": {"teams/nlp/"},
     }

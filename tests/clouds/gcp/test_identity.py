@@ -30,7 +30,8 @@ def bucket_grant(run: StackRun, workload: str) -> DeclaredResource:
 
 def test_each_workload_identity_binding_names_exactly_its_kubernetes_service_account() -> None:
     run = gcp()
-    workloads = [Workloads.MLFLOW, Workloads.KSERVE_INFERENCE, Workloads.ARGO_WORKFLOWS, Workloads.EXTERNAL_SECRETS]
+    workloads = [Workloads.MLFLOW, Workloads.KSERVE_INFERENCE, Workloads.ARGO_WORKFLOWS, Workloads.ARGO_SERVER]
+    workloads += [Workloads.EXTERNAL_SECRETS]
     workloads += [Workloads.team("vision"), Workloads.team("forecasting")]
     for workload in workloads:
         binding = run.one(BINDING, f"workload-identities-{workload.name}-workload-identity")
@@ -48,17 +49,17 @@ def object_prefixes(grant: DeclaredResource) -> set[str]:
     return set(re.findall(rf'"projects/_/buckets/{BUCKET}/objects/([^"]*)"', expression))
 
 
-def test_mlflow_reads_and_writes_only_its_prefix_of_its_bucket() -> None:
+def test_mlflow_reads_and_writes_only_its_prefix_and_the_teams_run_artifacts() -> None:
     run = gcp()
     grant = bucket_grant(run, "mlflow")
     assert (grant.inputs["bucket"], grant.inputs["role"]) == (BUCKET, "roles/storage.objectUser")
-    assert object_prefixes(grant) == {"mlflow/"}
+    assert object_prefixes(grant) == {"mlflow/", "teams/"}
     assert grant.inputs["member"] == f"serviceAccount:{email_of(run, 'mlflow')}"
 
 
 def test_no_workload_holds_an_object_role_on_the_whole_bucket() -> None:
     grants = gcp().of_type(BUCKET_MEMBER)
-    assert len(grants) == 5  # mlflow, inference, pipelines, two teams (external-secrets has no bucket role)
+    assert len(grants) == 6  # mlflow, inference, pipelines, argo server, two teams (none for external-secrets)
     for grant in grants:
         assert grant.inputs.get("condition"), grant.name
 

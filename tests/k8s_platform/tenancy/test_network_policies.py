@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from k8s_platform.tenancy.network_policies import METADATA_ENDPOINT
+from tests.conftest import stack_run
+from tests.k8s_platform.helpers import published_run
 from tests.k8s_platform.tenancy.scenarios import PLATFORM_NAMESPACES, TEAMS, dev_run
 
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -99,3 +101,50 @@ def test_platform_webhooks_accept_the_api_server():
 def test_opencost_reaches_prometheus_on_both_sides():
     assert _policies("opencost")["allow-to-monitoring"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
     assert _namespaces_of(_policies("monitoring")["allow-from-opencost"]["ingress"][0]["from"][0]) == ["opencost"]
+
+
+def _stack_policy(stack: str, namespace: str, name: str) -> dict:
+    (policy,) = [
+        p
+        for p in stack_run(stack).of_type(POLICY)
+        if p.get("metadata.namespace") == namespace and p.get("metadata.name") == name
+    ]
+    return policy.get("spec")
+
+
+def test_dns_reaches_gkes_node_local_cache_pods_and_its_link_local_address():
+    (rule,) = _stack_policy("dev-gcp", "team-vision", "allow-dns")["egress"]
+    assert {"ipBlock": {"cidr": "169.254.20.10/32"}} in rule["to"]
+    cache_pods = [
+        peer for peer in rule["to"] if peer.get("podSelector") == {"matchLabels": {"k8s-app": "node-local-dns"}}
+    ]
+    assert [_namespaces_of(peer) for peer in cache_pods] == [["kube-system"]]
+
+
+def test_dns_reaches_only_the_cluster_dns_pods_where_the_cloud_runs_no_node_local_cache():
+    for stack in ("dev-aws", "dev-azure", "dev-local"):
+        (rule,) = _stack_policy(stack, "mlflow", "allow-dns")["egress"]
+        assert [peer["podSelector"] for peer in rule["to"]] == [{"matchLabels": {"k8s-app": "kube-dns"}}], stack
+
+
+def test_cert_manager_self_check_reaches_the_envoy_pods_behind_listener_80_where_the_lb_ip_short_circuits():
+    run = published_run("dev-gcp")
+    egress = [p for p in run.of_type(POLICY) if p.get("metadata.name") == "allow-to-envoy-gateway-system"]
+    (spec,) = [p.get("spec") for p in egress if p.get("metadata.namespace") == "cert-manager"]
+    assert spec["egress"][0]["ports"] == [{"protocol": "TCP", "port": 10080}]
+    assert _namespaces_of(spec["egress"][0]["to"][0]) == ["envoy-gateway-system"]
+
+
+def test_keda_on_helm_gets_egress_to_prometheus_and_prometheus_admits_it():
+    assert _stack_policy("dev-aws", "keda", "allow-to-monitoring")["egress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 9090}
+    ]
+    assert _stack_policy("dev-aws", "monitoring", "allow-from-keda")["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 9090}
+    ]
+
+
+def test_prometheus_admits_akss_keda_add_on_from_kube_system():
+    (rule,) = _stack_policy("dev-azure", "monitoring", "allow-from-kube-system")["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9090}]
+    assert _namespaces_of(rule["from"][0]) == ["kube-system"]
