@@ -183,7 +183,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     secrets=secrets,
                     pods=pods,
                 ),
-                ready_with(Workloads.ARGO_WORKFLOWS),
+                ready_with(Workloads.ARGO_WORKFLOWS, Workloads.ARGO_SERVER),
             )
             layout.add(ARGO_WORKFLOWS.namespace, routed=True)
             if enabled.mlflow.enabled:
