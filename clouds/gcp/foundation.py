@@ -334,7 +334,8 @@ class GcpFoundation(pulumi.ComponentResource):
             ),
             default_storage_class=DEFAULT_STORAGE_CLASS,
             registry_url=registry.url,
-            cluster_ready=[pools.system],
+            # In-cluster workloads need somewhere to run, and webhooks need the control plane to reach them.
+            cluster_ready=[pools.system, *([network.webhook_firewall] if network.webhook_firewall else [])],
             identity_endpoints=METADATA_SERVER,
             node_local_dns=NodeLocalDns(),  # the cluster enables NodeLocal DNSCache (cluster.py)
             platform_placement=system_pool_placement(config.node_pools.system, {NODE_POOL_LABEL: SYSTEM_POOL}),

@@ -43,6 +43,8 @@ class Network(pulumi.ComponentResource):
     subnet: gcp.compute.Subnetwork
     private_services: gcp.servicenetworking.Connection
     """Cloud SQL's private IP depends on this peering."""
+    webhook_firewall: gcp.compute.Firewall | None
+    """Charts with webhooks must wait for this rule, or their first admission calls time out."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:gcp:Network", name, None, opts)
@@ -136,8 +138,9 @@ class Network(pulumi.ComponentResource):
             allows=[{"protocol": "tcp"}],
             opts=child,
         )
+        self.webhook_firewall = None
         if args.webhook_ports:
-            gcp.compute.Firewall(
+            self.webhook_firewall = gcp.compute.Firewall(
                 f"{name}-allow-webhooks",
                 name=named("control-plane-webhooks"),
                 project=args.project,

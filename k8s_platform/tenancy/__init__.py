@@ -75,7 +75,8 @@ class Tenancy(pulumi.ComponentResource):
         super().__init__("mlops:platform:Tenancy", name, None, opts)
         settings = args.settings
         priorities = platform.priority_classes
-        after_priorities = pulumi.ResourceOptions(parent=self, depends_on=[priorities])
+        # A component's depends_on does not reach its children: the add-ons get the cluster's readiness here.
+        after_priorities = pulumi.ResourceOptions(parent=self, depends_on=[priorities, *contract.cluster_ready])
 
         roles = TeamRoles("team-roles", pulumi.ResourceOptions(parent=self))
         teams = {

@@ -22,6 +22,7 @@ from config.operations import AdmissionMode
 from k8s_platform.catalog import KYVERNO
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
+from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
@@ -206,7 +207,8 @@ def cluster_policies(action: AdmissionMode, registry_pattern: pulumi.Input[str])
 class Admission(pulumi.ComponentResource):
     def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:platform:Admission", name, None, opts)
-        ns = namespace(KYVERNO.namespace, pulumi.ResourceOptions(parent=self))
+        # Kyverno's webhooks fail closed: it installs only once the cluster is ready for it (`opts.depends_on`).
+        ns = namespace(KYVERNO.namespace, children_of(self, opts))
         pods = args.pods
         placed = {"priorityClassName": pods.priority_class, "nodeAffinity": pods.node_affinity()}
         controller = {"replicas": 3 if pods.high_availability else 1, **placed}

@@ -3,7 +3,7 @@ minimal firewall and private services access for Cloud SQL."""
 
 from __future__ import annotations
 
-from offline.harness import StackRun
+from offline.harness import DeclaredResource, StackRun
 from tests.conftest import stack_run
 
 
@@ -111,3 +111,24 @@ def test_flow_logs_are_kept_for_the_configured_retention() -> None:
     sink = run.one("gcp:logging/projectSink:ProjectSink")
     assert sink.inputs["destination"] == f"logging.googleapis.com/{bucket.outputs['name']}"
     assert 'log_id("compute.googleapis.com/vpc_flows")' in sink.inputs["filter"]
+
+
+def waits_for(run: StackRun, resource: DeclaredResource, other: DeclaredResource) -> bool:
+    """`resource` waits for `other`, directly or through what it waits for."""
+    seen, todo = set(), [resource]
+    while todo:
+        current = todo.pop()
+        if run.depends_on(current, other):
+            return True
+        for urn in set(current.dependencies) - seen:
+            seen.add(urn)
+            if any(r.urn == urn for r in run.resources):
+                todo.append(run.by_urn(urn))
+    return False
+
+
+def test_charts_with_webhooks_wait_for_the_control_plane_rule() -> None:
+    run = gcp()
+    rule = run.one("gcp:compute/firewall:Firewall", "network-allow-webhooks")
+    for release in ("kserve", "kyverno", "keda"):
+        assert waits_for(run, run.one("kubernetes:helm.sh/v3:Release", release), rule), release
