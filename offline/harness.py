@@ -88,6 +88,8 @@ class StackRun:
     resources: list[DeclaredResource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    mock_values: set[str] = field(default_factory=set)
+    """Strings only the mocks made up (IDs, ARNs, endpoints, account numbers): a plan marks values containing them."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -128,10 +130,12 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
         self.declared: list[DeclaredResource] = []
+        self.ids: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            self.ids.append(response.id)
             registration = self.resources.get(response.urn)
             raw = json_format.MessageToDict(request.object)
             self.declared.append(
@@ -198,6 +202,15 @@ def run_program(
     """Run any function that declares resources under the same mocks and recording as a whole stack, so a
     component can be tested on inputs the test builds itself."""
     mocks = PlatformMocks()
+    mock_values: set[str] = set()
+    answer_call = mocks.call
+
+    def recording_call(args: Any) -> Any:
+        answer = answer_call(args)
+        mock_values.update(_made_up_strings(answer[0]))
+        return answer
+
+    mocks.call = recording_call  # type: ignore[method-assign]
     monitor = RecordingMonitor(mocks)
     ROOT.set(None)  # a fresh root Stack per run, so outputs of an earlier run do not leak into this one
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -214,4 +227,30 @@ def run_program(
         outputs[key] = _sync_await(output.future())
         if _sync_await(output.is_secret()):
             secret_outputs.add(key)
-    return StackRun(stack, monitor.declared, outputs, secret_outputs)
+    for resource in monitor.declared:
+        computed = {k: v for k, v in resource.outputs.items() if k not in resource.inputs}
+        mock_values.update(_made_up_strings(computed))
+    mock_values.update(_made_up_strings(monitor.ids))
+    # What the stack file says (a region, a CIDR, a name) is real even where a mock echoes it.
+    given = [_decoded(value) for value in (config or {}).values()]
+    mock_values -= set(_made_up_strings(given))
+    return StackRun(stack, monitor.declared, outputs, secret_outputs, mock_values)
+
+
+def _decoded(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _made_up_strings(value: Any) -> Iterator[str]:
+    """String leaves that look like identifiers (8+ characters with a digit), not words such as `ACTIVE`."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _made_up_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _made_up_strings(item)
+    elif isinstance(value, str) and len(value) >= 8 and any(c.isdigit() for c in value):
+        yield value
