@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -44,6 +44,11 @@ class MaintenanceWindow(Settings):
 class AzureSettings(CloudSettings):
     cloud: Literal["azure"] = "azure"
     SUPPORTED_KUBERNETES_VERSIONS: ClassVar[tuple[str, ...]] = ("1.32", "1.33", "1.34", "1.35")
+    DEFAULT_NODE_POOLS: ClassVar[dict[str, dict[str, Any]]] = {
+        "system": {"machineTypes": ["Standard_D4ds_v5"]},
+        "cpuSpot": {"machineTypes": ["Standard_D8ds_v5"]},
+        "gpuSpot": {"machineTypes": ["Standard_NC4as_T4_v3"], "gpuType": "nvidia-tesla-t4"},
+    }
 
     location: Literal[AZURE_LOCATIONS] = "westeurope"  # type: ignore[valid-type]
     """Region of every resource (the azure-native provider is built with it); all listed regions have zones."""

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
@@ -22,6 +21,7 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from config.loader import read_stack_file
 from config.model import PROJECT
 from offline.mocks import PlatformMocks
 
@@ -36,19 +36,9 @@ def stack_files(root: Path = ROOT_DIR) -> list[str]:
 
 def stack_file_config(stack: str, root: Path = ROOT_DIR) -> tuple[dict[str, str], list[str]]:
     """The stack file's config as the engine would hand it to the program: `ns:key` -> string (JSON for
-    structured values). Encrypted values cannot be decrypted offline; they become a masked secret."""
-    path = root / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = "offline-plan-placeholder"
-            secret_keys.append(full_key)
-        else:
-            config[full_key] = value if isinstance(value, str) else json.dumps(value)
-    return config, secret_keys
+    structured values). Encrypted values cannot be decrypted offline; they become a masked secret.
+    Raises `config.ConfigError` for a file Pulumi could not read (YAML syntax, layout)."""
+    return read_stack_file(root / f"Pulumi.{stack}.yaml")
 
 
 @dataclass
