@@ -29,6 +29,8 @@ def _object_id(value: str) -> str:
 
 
 EntraObjectId = Annotated[str, AfterValidator(_object_id)]
+# Flexible Server compute sizes per tier (learn.microsoft.com/azure/postgresql/flexible-server/concepts-compute).
+DATABASE_TIER_FAMILIES = {"Burstable": "B", "GeneralPurpose": "D", "MemoryOptimized": "E"}
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -97,6 +99,36 @@ class AzureSettings(CloudSettings):
             problems.append(("azure.databaseSubnetCidr", f"overlaps azure.nodeSubnetCidr ({self.node_subnet_cidr})"))
         if stack.database.high_availability and self.database_tier == "Burstable":
             problems.append(("azure.databaseTier", "Burstable servers cannot be zone-redundant; use GeneralPurpose"))
+        family = DATABASE_TIER_FAMILIES[self.database_tier]
+        if not self.database_sku.startswith(f"Standard_{family}"):
+            problems.append(
+                (
+                    "azure.databaseSku",
+                    f"got {self.database_sku!r}; the {self.database_tier} tier has Standard_{family}* sizes only "
+                    f"(Burstable B*, GeneralPurpose D*, MemoryOptimized E*)",
+                )
+            )
+        days = stack.database.backup_retention_days
+        if not 7 <= days <= 35:
+            problems.append(("database.backupRetentionDays", f"got {days}; Flexible Server keeps 7 to 35 days"))
+        if self.flow_logs and stack.network.flow_log_retention_days > 365:
+            problems.append(
+                (
+                    "network.flowLogRetentionDays",
+                    f"got {stack.network.flow_log_retention_days}; VNet flow logs keep at most 365 days",
+                )
+            )
+        for index, team in enumerate(stack.teams):
+            try:
+                uuid.UUID(team.identity_group)
+            except ValueError:
+                problems.append(
+                    (
+                        f"teams.{index}.identityGroup",
+                        f"got {team.identity_group!r}; on Azure this is the Entra ID group's object ID (a GUID "
+                        "such as 3f2c8f6a-1b7e-4d2c-9a51-7c0e4b8d2f11)",
+                    )
+                )
         pools = stack.node_pools
         for key, pool in (("system", pools.system), ("cpuSpot", pools.cpu_spot), ("gpuSpot", pools.gpu_spot)):
             if len(pool.machine_types) != 1 or not pool.machine_types[0].startswith("Standard_"):
