@@ -116,7 +116,8 @@ def _with_cloud_defaults(data: dict[str, Any], pools: Mapping[str, Mapping[str, 
     merged = dict(given)
     for pool, defaults in pools.items():
         current = merged.get(pool, {})
-        if isinstance(current, dict):
+        # Only a pool that names no machine type takes the cloud's: its GPU type belongs to that machine.
+        if isinstance(current, dict) and "machineTypes" not in current and "machine_types" not in current:
             merged[pool] = {**defaults, **current}
     key = "nodePools" if "nodePools" in data or "node_pools" not in data else "node_pools"
     return {**data, key: merged}
