@@ -266,3 +266,13 @@ def _patterns(schema: object) -> set[str]:
 def test_every_pattern_of_the_model_is_said_in_words() -> None:
     missing = _patterns(StackConfig.model_json_schema(by_alias=True)) - set(PATTERN_WORDS)
     assert not missing, f"add these to config.loader.PATTERN_WORDS: {sorted(missing)}"
+
+
+def test_a_pool_that_names_its_machine_type_takes_none_of_the_cloud_defaults() -> None:
+    raw = {
+        "cloud": "gcp",
+        "gcp": {"project": "acme-mlops-dev", "nodeAutoProvisioning": {"gpuLimits": {"nvidia-tesla-t4": 8}}},
+        "nodePools": {"gpuSpot": {"machineTypes": ["n1-standard-4"]}},
+    }
+    gpu = parse_stack_config(raw, "Pulumi.x.yaml").node_pools.gpu_spot
+    assert (gpu.machine_types, gpu.gpu_type) == (["n1-standard-4"], "nvidia-tesla-t4")
