@@ -326,7 +326,9 @@ def _aws_karpenter_pool(ctx: _Context, r: DeclaredResource) -> None:
     """Karpenter launches nodes at run time: none at idle, the configured pool's maximum at full scale."""
     pool = ctx.config.node_pools.gpu_spot if r.name.endswith("gpu-spot") else ctx.config.node_pools.cpu_spot
     requirements = r.get("spec.template.spec.requirements", [])
-    types: list[str] = next((q["values"] for q in requirements if q.get("key") == "node.kubernetes.io/instance-type"), [])
+    types: list[str] = next(
+        (q["values"] for q in requirements if q.get("key") == "node.kubernetes.io/instance-type"), []
+    )
     capacity = next((q["values"] for q in requirements if q.get("key") == "karpenter.sh/capacity-type"), ["spot"])
     disk_gb = 0.0
     for node_class in ctx.run.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"):
