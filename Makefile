@@ -1,43 +1,66 @@
 # Two commands on a fresh clone: `make plan STACK=dev-local` and `make test`.
-# Both create .venv and install the pinned dependencies on first use; nothing else is needed but Python 3.11+.
+# Both create .venv on first use; nothing else is needed but Python 3.11+ (uv is bootstrapped from PyPI when
+# it is not on PATH). `make plan` installs only the program's runtime dependencies, from uv.lock (every file
+# hash-checked); `make test` adds the test tools on top.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev-local
-STAMP  := $(VENV)/.installed
+# The uv that bootstraps the install when none is on PATH (PyPI wheel; one ~20 MB download, cached).
+UV_VERSION := 0.13.9
+UV     ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+# Use the Python that runs make, never download one; the virtualenv is the one Pulumi.yaml names.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+TEST_STAMP    := $(VENV)/.test-installed
+# Test tools are pinned in requirements files; add another file to the test install here.
+TEST_REQUIREMENTS := -r requirements-dev.txt
 
-.PHONY: venv plan plan-all test lint typecheck bench clean
+.PHONY: venv plan plan-all test lint typecheck bench lock clean
 
-$(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
-	touch $(STAMP)
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-venv: $(STAMP)
+# --inexact: a later `make plan` keeps the test tools `make test` added.
+$(RUNTIME_STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --inexact --python $(PYTHON) --quiet
+	touch $(RUNTIME_STAMP)
+
+$(TEST_STAMP): $(RUNTIME_STAMP) requirements-dev.txt policy/requirements.txt
+	$(UV) pip install --python $(PY) --quiet $(TEST_REQUIREMENTS)
+	touch $(TEST_STAMP)
+
+venv: $(TEST_STAMP)
 
 ## Offline plan of one stack under Pulumi mocks: no cloud account, CLI or cluster (STACK=dev-aws ...).
-plan: $(STAMP)
+plan: $(RUNTIME_STAMP)
 	$(PY) -m offline.plan $(STACK) $(PLAN_ARGS)
 
-## Offline plan of every Pulumi.<stack>.yaml.
-plan-all: $(STAMP)
+## Offline plan of every Pulumi.<stack>.yaml, with a cost column.
+plan-all: $(RUNTIME_STAMP)
 	$(PY) -m offline.plan --all $(PLAN_ARGS)
 
 ## The whole test suite (what CI runs).
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(PY) -m mypy
 
-## Per stack: program evaluation time under mocks beside the SDK import floor.
-bench: $(STAMP)
+## Fresh clone to first plan (wall time, warm and cold package cache) beside the per-stack evaluation ratio.
+bench: $(RUNTIME_STAMP)
 	$(PY) -m offline.bench $(BENCH_ARGS)
 
+## Re-resolve uv.lock after changing the pins in pyproject.toml (and requirements.txt).
+lock: | $(UV)
+	$(UV) lock
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -31,6 +31,8 @@ def _object_id(value: str) -> str:
 EntraObjectId = Annotated[str, AfterValidator(_object_id)]
 Zone = Literal["", "1", "2", "3"]
 """An availability zone; "" leaves the choice to Azure."""
+# Flexible Server compute sizes per tier (learn.microsoft.com/azure/postgresql/flexible-server/concepts-compute).
+DATABASE_TIER_FAMILIES = {"Burstable": "B", "GeneralPurpose": "D", "MemoryOptimized": "E"}
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -50,6 +52,11 @@ class AzureSettings(CloudSettings):
         "AKS becomes a private cluster, its API server a private endpoint in the VNet (a runner in the VNet or a "
         "peered network reaches it)"
     )
+    DEFAULT_NODE_POOLS: ClassVar[dict[str, dict[str, Any]]] = {
+        "system": {"machineTypes": ["Standard_D4ds_v5"]},
+        "cpuSpot": {"machineTypes": ["Standard_D8ds_v5"]},
+        "gpuSpot": {"machineTypes": ["Standard_NC4as_T4_v3"], "gpuType": "nvidia-tesla-t4"},
+    }
 
     location: Literal[AZURE_LOCATIONS] = "westeurope"  # type: ignore[valid-type]
     """Region of every resource (the azure-native provider is built with it); all listed regions have zones."""
@@ -142,6 +149,25 @@ class AzureSettings(CloudSettings):
         if stack.database.high_availability and zone and zone == standby:
             problems.append(
                 ("azure.databaseStandbyZone", f"is the primary's zone ({zone}); zone-redundant needs another")
+            )
+        family = DATABASE_TIER_FAMILIES[self.database_tier]
+        if not self.database_sku.startswith(f"Standard_{family}"):
+            problems.append(
+                (
+                    "azure.databaseSku",
+                    f"got {self.database_sku!r}; the {self.database_tier} tier has Standard_{family}* sizes only "
+                    f"(Burstable B*, GeneralPurpose D*, MemoryOptimized E*)",
+                )
+            )
+        days = stack.database.backup_retention_days
+        if not 7 <= days <= 35:
+            problems.append(("database.backupRetentionDays", f"got {days}; Flexible Server keeps 7 to 35 days"))
+        if self.flow_logs and stack.network.flow_log_retention_days > 365:
+            problems.append(
+                (
+                    "network.flowLogRetentionDays",
+                    f"got {stack.network.flow_log_retention_days}; VNet flow logs keep at most 365 days",
+                )
             )
         for index, team in enumerate(stack.teams):
             # AKS puts Entra ID group object IDs into tokens, so RoleBindings and role assignments name those.

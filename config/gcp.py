@@ -176,6 +176,22 @@ class GcpSettings(CloudSettings):
             problems.append(("gcp.privateServicesCidr", f"overlaps gcp.masterCidr ({self.master_cidr})"))
         if self.private_services_cidr.prefixlen > 24:
             problems.append(("gcp.privateServicesCidr", "private services access needs at least a /24"))
+        if stack.network.flow_log_retention_days > 3650:
+            problems.append(
+                (
+                    "network.flowLogRetentionDays",
+                    f"got {stack.network.flow_log_retention_days}; a Cloud Logging bucket keeps at most 3650 days",
+                )
+            )
+        for index, team in enumerate(stack.teams):
+            if not GOOGLE_GROUP.match(team.identity_group):
+                problems.append(
+                    (
+                        f"teams.{index}.identityGroup",
+                        f"got {team.identity_group!r}; on GCP this is the Google group's e-mail address "
+                        "(ml-vision@example.com)",
+                    )
+                )
         problems += self._node_pool_problems(stack)
         return problems
 

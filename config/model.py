@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -37,7 +37,27 @@ class Settings(BaseModel):
         populate_by_name=True,
         use_enum_values=False,
         use_attribute_docstrings=True,
+        # YAML reads `cpu: 32` and `engineVersion: 17` as numbers and Pulumi passes them on as numbers;
+        # a string field accepts them as Kubernetes and the CLI do.
+        coerce_numbers_to_str=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_numbers_as_string_choices(cls, data: Any) -> Any:
+        """`engineVersion: 17` picks the choice "17" (coerce_numbers_to_str does not reach Literal fields)."""
+        if not isinstance(data, dict):
+            return data
+        converted = dict(data)
+        for name, field in cls.model_fields.items():
+            choices = [a for a in get_args(field.annotation) if a is not type(None)]
+            if get_origin(field.annotation) is not Literal or not all(isinstance(c, str) for c in choices):
+                continue
+            for key in {name, field.alias or name}:
+                value = converted.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    converted[key] = str(value)
+        return converted
 
 
 def problem(key: str, message: str) -> PydanticCustomError:
@@ -378,6 +398,8 @@ class CloudSettings(Settings):
     PRIVATE_ENDPOINT: ClassVar[str | None] = None
     """What an empty `cluster.endpointAllowList` means on this cloud and how a deployer reaches that endpoint;
     None where the cloud has no managed API endpoint (local: the user's own kubeconfig)."""
+    DEFAULT_NODE_POOLS: ClassVar[dict[str, dict[str, Any]]] = {}
+    """What `nodePools.<pool>` defaults to on this cloud where it differs from the model's (AWS) defaults."""
 
     def check(self, stack: StackConfig) -> list[tuple[str, str]]:
         """Cross-checks between this cloud's settings and the shared ones: (stack-file key, message) pairs."""

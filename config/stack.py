@@ -26,6 +26,7 @@ from config.model import (
     problem,
 )
 from config.operations import Operations
+from config.pools import machine_type_problems
 from config.teams import Team
 
 CloudChoice = Annotated[AwsSettings | AzureSettings | GcpSettings | LocalSettings, Field(discriminator="cloud")]
@@ -89,6 +90,16 @@ class StackConfig(Settings):
         problems += endpoint_reachability(self)
         problems += self.cloud.check(self)
         problems += _model_api_problems(self)
+        machines = machine_type_problems(self)
+        # A type of another cloud also fails the cloud's own shape check; the message naming the cloud wins.
+        pools = {
+            "system": self.node_pools.system,
+            "cpuSpot": self.node_pools.cpu_spot,
+            "gpuSpot": self.node_pools.gpu_spot,
+        }
+        single = {f"nodePools.{key}.machineTypes" for key, pool in pools.items() if len(pool.machine_types) == 1}
+        named = {key for key, _ in machines} | ({key.rsplit(".", 1)[0] for key, _ in machines} & single)
+        problems = [(key, message) for key, message in problems if key not in named] + machines
         if problems:
             raise cross_check_failure(problems)
         return self

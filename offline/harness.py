@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
@@ -22,6 +21,7 @@ from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from config.loader import read_stack_file
 from config.model import PROJECT
 from offline.mocks import PlatformMocks
 
@@ -34,6 +34,12 @@ def stack_files(root: Path = ROOT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
+STAND_IN_DEPLOYER: Mapping[str, Any] = {"cluster.endpointAllowList": ["93.184.216.0/24"]}
+"""Overrides for offline evaluations of a shipped stack file that are not about the API endpoint (tests, cost
+figures, `make verify`): no shipped file can name the deployer's egress CIDR (it is each user's own, and the config
+refuses an empty list and documentation ranges), so this routable, non-documentation range stands in for it."""
+
+
 def stack_file_config(
     stack: str, root: Path = ROOT_DIR, overrides: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, str], list[str]]:
@@ -41,30 +47,20 @@ def stack_file_config(
     structured values). Encrypted values cannot be decrypted offline; they become a masked secret.
 
     `overrides` set values the way `pulumi config set --path` does, by project-relative path
-    (`{"cluster.endpointAllowList": ["93.184.216.0/24"]}`), over what the file says."""
-    path = root / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    values: dict[str, Any] = {
-        key if ":" in key else f"{PROJECT}:{key}": value for key, value in (document.get("config") or {}).items()
-    }
+    (`{"cluster.endpointAllowList": ["93.184.216.0/24"]}`), over what the file says.
+    Raises `config.ConfigError` for a file Pulumi could not read (YAML syntax, layout)."""
+    config, secret_keys = read_stack_file(root / f"Pulumi.{stack}.yaml")
     for dotted, value in (overrides or {}).items():
         top, *path_in_value = dotted.split(".")
         key = top if ":" in top else f"{PROJECT}:{top}"
-        if not path_in_value:
-            values[key] = value
-            continue
-        node = values.setdefault(key, {})
-        for part in path_in_value[:-1]:
-            node = node.setdefault(part, {})
-        node[path_in_value[-1]] = value
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for full_key, value in values.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = "offline-plan-placeholder"
-            secret_keys.append(full_key)
-        else:
-            config[full_key] = value if isinstance(value, str) else json.dumps(value)
+        if path_in_value:
+            document = json.loads(config[key]) if key in config else {}
+            node = document
+            for part in path_in_value[:-1]:
+                node = node.setdefault(part, {})
+            node[path_in_value[-1]] = value
+            value = document
+        config[key] = value if isinstance(value, str) else json.dumps(value)
     return config, secret_keys
 
 
@@ -105,6 +101,8 @@ class StackRun:
     resources: list[DeclaredResource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    mock_values: set[str] = field(default_factory=set)
+    """Strings only the mocks made up (IDs, ARNs, endpoints, account numbers): a plan marks values containing them."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -145,10 +143,12 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
         self.declared: list[DeclaredResource] = []
+        self.ids: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            self.ids.append(response.id)
             registration = self.resources.get(response.urn)
             raw = json_format.MessageToDict(request.object)
             self.declared.append(
@@ -216,6 +216,15 @@ def run_program(
     """Run any function that declares resources under the same mocks and recording as a whole stack, so a
     component can be tested on inputs the test builds itself."""
     mocks = PlatformMocks()
+    mock_values: set[str] = set()
+    answer_call = mocks.call
+
+    def recording_call(args: Any) -> Any:
+        answer = answer_call(args)
+        mock_values.update(_made_up_strings(answer[0]))
+        return answer
+
+    mocks.call = recording_call  # type: ignore[method-assign]
     monitor = RecordingMonitor(mocks)
     ROOT.set(None)  # a fresh root Stack per run, so outputs of an earlier run do not leak into this one
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -232,4 +241,30 @@ def run_program(
         outputs[key] = _sync_await(output.future())
         if _sync_await(output.is_secret()):
             secret_outputs.add(key)
-    return StackRun(stack, monitor.declared, outputs, secret_outputs)
+    for resource in monitor.declared:
+        computed = {k: v for k, v in resource.outputs.items() if k not in resource.inputs}
+        mock_values.update(_made_up_strings(computed))
+    mock_values.update(_made_up_strings(monitor.ids))
+    # What the stack file says (a region, a CIDR, a name) is real even where a mock echoes it.
+    given = [_decoded(value) for value in (config or {}).values()]
+    mock_values -= set(_made_up_strings(given))
+    return StackRun(stack, monitor.declared, outputs, secret_outputs, mock_values)
+
+
+def _decoded(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _made_up_strings(value: Any) -> Iterator[str]:
+    """String leaves that look like identifiers (8+ characters with a digit), not words such as `ACTIVE`."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _made_up_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _made_up_strings(item)
+    elif isinstance(value, str) and len(value) >= 8 and any(c.isdigit() for c in value):
+        yield value

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from offline.harness import StackRun, run_stack, stack_files
+from offline.harness import STAND_IN_DEPLOYER, StackRun, run_stack, stack_files
 
 _runs: dict[str, StackRun] = {}
 
 ALL_STACKS = stack_files()
 
-DEPLOYER_CIDR = "93.184.216.0/24"
-"""Stands in for the deployer's egress CIDR, which no shipped stack file can name (it is each user's own, and the
-config refuses an empty list and documentation ranges): a routable public range that is not a documentation one."""
-REACHABLE_ENDPOINT = {"cluster.endpointAllowList": [DEPLOYER_CIDR]}
+REACHABLE_ENDPOINT = STAND_IN_DEPLOYER
+DEPLOYER_CIDR = REACHABLE_ENDPOINT["cluster.endpointAllowList"][0]
 """Overrides (`offline.harness.stack_file_config`) that every test evaluating a shipped stack file applies."""
 
 

@@ -44,7 +44,11 @@ def test_aks_pools_need_exactly_one_azure_vm_size() -> None:
     pools = {**AKS_POOLS, "cpuSpot": {"machineTypes": ["m6i.xlarge", "m5.xlarge"]}}
     assert problems_for(nodePools=pools) == [
         "mlops-platform:nodePools.cpuSpot.machineTypes: got ['m6i.xlarge', 'm5.xlarge']; "
-        "an AKS node pool has exactly one Azure VM size (Standard_...)"
+        "an AKS node pool has exactly one Azure VM size (Standard_...)",
+        "mlops-platform:nodePools.cpuSpot.machineTypes[0]: 'm6i.xlarge' is an AWS machine type; "
+        "on Azure use an Azure VM size such as Standard_D4ds_v5",
+        "mlops-platform:nodePools.cpuSpot.machineTypes[1]: 'm5.xlarge' is an AWS machine type; "
+        "on Azure use an Azure VM size such as Standard_D4ds_v5",
     ]
 
 

@@ -115,7 +115,7 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"cloud": "aws", "components": {"mlflow": {"version": "latest"}}},
-        "mlops-platform:components.mlflow.version: got 'latest'; string should match pattern",
+        "mlops-platform:components.mlflow.version: got 'latest'; expected an exact chart version such as 1.2.3",
         id="unpinned-component-version",
     ),
     pytest.param(
@@ -133,12 +133,12 @@ BAD_INPUTS = [
     ),
     pytest.param(
         {"cloud": "aws", "namePrefix": "mlops-"},
-        "mlops-platform:namePrefix: got 'mlops-'; string should match pattern",
+        "mlops-platform:namePrefix: got 'mlops-'; expected lowercase letters and digits starting with a letter, with single '-' only between characters",
         id="name-prefix-ending-in-a-hyphen",
     ),
     pytest.param(
         {"cloud": "azure", "namePrefix": "ml--ops"},
-        "mlops-platform:namePrefix: got 'ml--ops'; string should match pattern",
+        "mlops-platform:namePrefix: got 'ml--ops'; expected lowercase letters and digits starting with a letter, with single '-' only between characters",
         id="name-prefix-with-a-doubled-hyphen",
     ),
     pytest.param(

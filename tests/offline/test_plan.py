@@ -11,18 +11,71 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError
-from offline import plan
+from offline import cost, plan
 from offline.harness import ROOT_DIR, run_stack
 from offline.mocks.random import fake_password
+from tests.conftest import REACHABLE_ENDPOINT, stack_run
 
 
-def test_plan_prints_tree_counts_and_outputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert plan.main(["dev-local", "--json-dir", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert "mlops:local:Foundation  local" in printed
-    assert "kubernetes:postgresql.cnpg.io/v1:Cluster  postgres-cluster [protected]" in printed
+@pytest.fixture(scope="module")
+def local_plan(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """What `make plan STACK=dev-local` prints."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert plan.main(["dev-local", "--json-dir", str(tmp_path_factory.mktemp("plan"))]) == 0
+    return printed.getvalue()
+
+
+def test_plan_prints_the_summary_with_the_cost_before_the_tree(local_plan: str) -> None:
+    summary, cost_at, tree = (local_plan.index(s) for s in ("Summary", "Estimated monthly cost", "Resources"))
+    assert summary < cost_at < tree
+    assert "Protected from `pulumi destroy`" in local_plan[summary:tree]
+    assert "Endpoints:" in local_plan[summary:tree]
+
+
+def test_plan_prints_tree_and_outputs(local_plan: str) -> None:
+    assert "mlops:local:Foundation  local" in local_plan
+    assert "kubernetes:postgresql.cnpg.io/v1:Cluster  postgres-cluster [protected]" in local_plan
+    assert 'databaseEndpoint: "mlops-postgres-rw.database.svc.cluster.local:5432"' in local_plan
+
+
+def test_repeated_kinds_are_folded_into_one_line(local_plan: str) -> None:
+    count = len(stack_run("dev-local").of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"))
+    assert f"kubernetes:networking.k8s.io/v1:NetworkPolicy ×{count}  " in local_plan
+    assert "NetworkPolicy  argo-allow-dns" not in local_plan
+
+
+def test_full_plan_lists_every_resource_and_the_counts_per_type() -> None:
+    run = stack_run("dev-local")
+    printed = plan.render(run, 0.0, full=True)
+    assert "kubernetes:networking.k8s.io/v1:NetworkPolicy  argo-allow-dns" in printed
     assert "Counts per type" in printed
-    assert 'databaseEndpoint: "mlops-postgres-rw.database.svc.cluster.local:5432"' in printed
+    assert len([line for line in printed.splitlines() if line.startswith("    ")]) >= len(run.resources) - 2
+
+
+def test_values_only_the_mocks_made_up_are_marked_as_such() -> None:
+    run = stack_run("dev-aws")
+    printed = plan.render(run, 0.0)
+    endpoint = next(line for line in printed.splitlines() if line.strip().startswith("clusterEndpoint:"))
+    mlflow = next(line for line in printed.splitlines() if line.strip().startswith("mlflowUrl:"))
+    assert endpoint.endswith("(mock)")  # made up by the EKS mock
+    assert not mlflow.endswith("(mock)")  # the program derives it from names it chose itself
+
+
+def test_plan_of_every_stack_ends_with_a_cost_column() -> None:
+    planned = [
+        plan.Planned(
+            stack, 0, 1, cost.estimate(stack_run(stack), cost.stack_config(stack, overrides=REACHABLE_ENDPOINT))
+        )
+        for stack in ("dev-aws", "dev-local")
+    ]
+    header, aws, local = plan.cost_table(planned)
+    assert header.split() == ["stack", "cloud", "resources", "idle", "$/mo", "max", "$/mo"]
+    assert aws.split()[3] == planned[0].estimate.figure("idle")  # type: ignore[union-attr]
+    assert local.split()[3:] == ["$0", "$0"]
 
 
 def test_json_dump_has_every_resource_and_masks_secrets(tmp_path: Path) -> None:

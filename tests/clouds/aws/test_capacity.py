@@ -59,7 +59,7 @@ def test_prefix_delegation_max_pods_follows_the_eks_calculator_caps(types: list[
 
 
 def test_an_instance_type_without_facts_is_refused_for_the_system_pool() -> None:
-    with pytest.raises(ValueError, match="clouds/machines.py"):
+    with pytest.raises(ValueError, match=r"clouds/machines\.py"):
         prefix_delegation_max_pods(["x9z.huge"])
 
 
