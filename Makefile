@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev-local
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv plan plan-all test lint typecheck bench clean
+.PHONY: venv plan plan-all verify verify-all verify-baseline test lint typecheck bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,19 @@ plan: $(STAMP)
 ## Offline plan of every Pulumi.<stack>.yaml.
 plan-all: $(STAMP)
 	$(PY) -m offline.plan --all $(PLAN_ARGS)
+
+## Render every chart of one stack at its pin with the program's values and check the whole cluster offline;
+## rewrites the chart snapshot in offline/facts/. Charts: CHARTS_DIR=<unpacked charts>, else `helm pull`.
+verify: $(STAMP)
+	$(PY) -m offline.verify $(STACK) $(VERIFY_ARGS)
+
+## The same for every stack file and verified variant (CI on pull requests; see .github/workflows/verify.yml).
+verify-all: $(STAMP)
+	$(PY) -m offline.verify --all $(VERIFY_ARGS)
+
+## After merging fixes: re-render everything and rewrite the known-failures baseline.
+verify-baseline: $(STAMP)
+	$(PY) -m offline.verify --all --update-baseline $(VERIFY_ARGS)
 
 ## The whole test suite (what CI runs).
 test: $(STAMP)

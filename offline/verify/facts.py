@@ -1,0 +1,16 @@
+"""Upstream facts the checks rely on, read from `offline/facts/upstream/facts.yaml` (each with its source)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FACTS_DIR = Path(__file__).resolve().parent.parent / "facts"
+_UPSTREAM: dict[str, Any] = yaml.safe_load((FACTS_DIR / "upstream" / "facts.yaml").read_text())
+
+GKE: dict[str, Any] = _UPSTREAM["gke"]
+AKS: dict[str, Any] = _UPSTREAM["aks"]
+EKS: dict[str, Any] = _UPSTREAM["eks"]
+LOCAL: dict[str, Any] = _UPSTREAM["local"]
