@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
                     snapshot.write(target, snaps)
             found = run_checks(cluster)
             failures += found
-            print(f"{target}: {len(cluster.objects)} objects, {len(found)} failures ({time.monotonic() - started:.1f}s)", file=sys.stderr)
+            print(
+                f"{target}: {len(cluster.objects)} objects, {len(found)} failures ({time.monotonic() - started:.1f}s)",
+                file=sys.stderr,
+            )
     for line in stale:
         print(line)
     known = snapshot.read_baseline()

@@ -84,7 +84,9 @@ def check_schema(cluster: Cluster) -> Iterator[Failure]:
         spec = crd.get("spec") or {}
         for version in spec.get("versions") or []:
             version_name = version if isinstance(version, str) else version.get("name")
-            served.setdefault(f"{spec.get('group')}/{version_name}", set()).add((spec.get("names") or {}).get("kind", ""))
+            served.setdefault(f"{spec.get('group')}/{version_name}", set()).add(
+                (spec.get("names") or {}).get("kind", "")
+            )
     for obj in cluster.objects:
         api = str(obj.get("apiVersion", ""))
         if kind(obj) not in served.get(api, set()):
@@ -92,7 +94,8 @@ def check_schema(cluster: Cluster) -> Iterator[Failure]:
                 cluster.stack,
                 "schema",
                 ref(obj),
-                f"{api} {kind(obj)} is not served by Kubernetes {cluster.kubernetes_version} or any CRD the stack installs",
+                f"{api} {kind(obj)} is not served by Kubernetes {cluster.kubernetes_version} "
+                "or any CRD the stack installs",
             )
 
 
@@ -103,7 +106,16 @@ BASELINE_CAPABILITIES = {
     "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
     "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }  # fmt: skip
-RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 LEVELS = {"privileged": 0, "baseline": 1, "restricted": 2}
 
 
@@ -145,7 +157,10 @@ def _restricted_violations(pod: PodTemplate) -> Iterator[str]:
         cname = c.get("name")
         if sc.get("allowPrivilegeEscalation") is not False:
             yield f"container {cname} lacks allowPrivilegeEscalation: false"
-        if not (sc.get("runAsNonRoot") is True or (pod_sc.get("runAsNonRoot") is True and sc.get("runAsNonRoot") is not False)):
+        if not (
+            sc.get("runAsNonRoot") is True
+            or (pod_sc.get("runAsNonRoot") is True and sc.get("runAsNonRoot") is not False)
+        ):
             yield f"container {cname} lacks runAsNonRoot: true"
         if sc.get("runAsUser") == 0:
             yield f"container {cname} runAsUser 0"
@@ -215,7 +230,11 @@ def _kyverno_match(pattern: Any, value: Any) -> bool:
 
 def check_kyverno_enforce(cluster: Cluster) -> Iterator[Failure]:
     """Every pod passes the program's own Kyverno ClusterPolicies whose rules are in Enforce mode."""
-    ns_labels = {name(o): {**labels(o), "kubernetes.io/metadata.name": name(o)} for o in cluster.objects if kind(o) == "Namespace"}
+    ns_labels = {
+        name(o): {**labels(o), "kubernetes.io/metadata.name": name(o)}
+        for o in cluster.objects
+        if kind(o) == "Namespace"
+    }
     for policy in (o for o in cluster.objects if kind(o) == "ClusterPolicy" and source(o).startswith("program")):
         spec = policy.get("spec") or {}
         for rule in spec.get("rules") or []:
@@ -233,7 +252,8 @@ def check_kyverno_enforce(cluster: Cluster) -> Iterator[Failure]:
                         cluster.stack,
                         "admission",
                         pod.ref,
-                        f"rejected by Kyverno {name(policy)}/{rule.get('name')} (Enforce): {validate.get('message', '')}",
+                        f"rejected by Kyverno {name(policy)}/{rule.get('name')} (Enforce): "
+                        f"{validate.get('message', '')}",
                     )
 
 
@@ -268,7 +288,9 @@ def _tolerates(tolerations: list[Mapping[str, Any]], taint: Any) -> bool:
 
 
 def _node_affinity_terms(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")) or {}
+    required = (
+        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+    ) or {}
     return list(required.get("nodeSelectorTerms") or [])
 
 
@@ -276,12 +298,7 @@ def _pool_labels(pool: NodePool) -> dict[str, str]:
     return {**pool.labels, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
 
 
-def fits(pod: PodTemplate, pool: NodePool) -> str | None:
-    """None if the pod may land on the pool; else why not."""
-    hard = [t for t in pool.taints if t.effect in ("NoSchedule", "NoExecute")]
-    untolerated = [t for t in hard if not _tolerates(list(pod.spec.get("tolerations") or []), t)]
-    if untolerated:
-        return f"taint {untolerated[0].key}={untolerated[0].value}:{untolerated[0].effect}"
+def _label_mismatch(pod: PodTemplate, pool: NodePool) -> str | None:
     node_labels = _pool_labels(pool)
     selector = pod.spec.get("nodeSelector") or {}
     if any(node_labels.get(k) != v for k, v in selector.items()):
@@ -292,12 +309,27 @@ def fits(pod: PodTemplate, pool: NodePool) -> str | None:
     return None
 
 
+def _untolerated(pod: PodTemplate, pool: NodePool) -> str | None:
+    hard = [t for t in pool.taints if t.effect in ("NoSchedule", "NoExecute")]
+    untolerated = [t for t in hard if not _tolerates(list(pod.spec.get("tolerations") or []), t)]
+    if untolerated:
+        return f"taint {untolerated[0].key}={untolerated[0].value}:{untolerated[0].effect}"
+    return None
+
+
+def fits(pod: PodTemplate, pool: NodePool) -> str | None:
+    """None if the pod may land on the pool; else why not."""
+    return _untolerated(pod, pool) or _label_mismatch(pod, pool)
+
+
 def check_scheduling(cluster: Cluster) -> Iterator[Failure]:
     """Every pod has a pool whose taints it tolerates and whose labels satisfy its selectors/affinity."""
     if not cluster.pools:
         return
     for pod in pod_templates(cluster.objects):
         reasons = {pool.name: fits(pod, pool) for pool in cluster.pools}
+        if kind(pod.owner) == "DaemonSet" and all(_label_mismatch(pod, pool) for pool in cluster.pools):
+            continue  # a DaemonSet for nodes no pool has (e.g. MPS-capable GPUs) runs no pod: nothing to schedule
         if all(reasons.values()):
             why = "; ".join(f"{p}: {r}" for p, r in sorted(reasons.items()))
             yield Failure(
@@ -308,7 +340,9 @@ def check_scheduling(cluster: Cluster) -> Iterator[Failure]:
             )
             continue
         if kind(pod.owner) in ("Deployment", "StatefulSet") and pod.replicas > 1:
-            anti = ((pod.spec.get("affinity") or {}).get("podAntiAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+            anti = ((pod.spec.get("affinity") or {}).get("podAntiAffinity") or {}).get(
+                "requiredDuringSchedulingIgnoredDuringExecution"
+            )
             if anti and any(t.get("topologyKey") == "kubernetes.io/hostname" for t in anti):
                 room = sum(p.max_size for p in cluster.pools if reasons[p.name] is None)
                 if room < pod.replicas:
@@ -316,8 +350,115 @@ def check_scheduling(cluster: Cluster) -> Iterator[Failure]:
                         cluster.stack,
                         "scheduling",
                         pod.ref,
-                        f"{pod.replicas} replicas with required per-node anti-affinity but its pools hold at most {room} nodes",
+                        f"{pod.replicas} replicas with required per-node anti-affinity "
+                        f"but its pools hold at most {room} nodes",
                     )
+
+
+# Quantities as Kubernetes spells them (k8s.io/apimachinery resource.Quantity): decimal and binary suffixes.
+_SUFFIXES = {
+    "m": 1e-3,
+    "": 1,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+
+
+def quantity(value: Any) -> float:
+    text = str(value).strip()
+    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+        if suffix and text.endswith(suffix):
+            return float(text[: -len(suffix)]) * _SUFFIXES[suffix]
+    return float(text)
+
+
+def pod_requests(pod: PodTemplate) -> tuple[int, int]:
+    """(CPU millicores, memory MiB) the scheduler reserves: the larger of the biggest init container and the
+    sum of the app containers (native sidecars ignored)."""
+
+    def of(container: Mapping[str, Any]) -> tuple[float, float]:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        return quantity(requests.get("cpu", 0)), quantity(requests.get("memory", 0))
+
+    apps = [of(c) for c in pod.spec.get("containers") or []]
+    inits = [of(c) for c in pod.spec.get("initContainers") or []]
+    cpu = max([sum(a[0] for a in apps), *(i[0] for i in inits)])
+    memory = max([sum(a[1] for a in apps), *(i[1] for i in inits)])
+    return round(cpu * 1000), round(memory / 2**20)
+
+
+def _allocatable(cluster: Cluster, pool: NodePool) -> tuple[int, int] | None:
+    """The pool's largest machine's allocatable (CPU millicores, memory MiB), None when its type is unknown."""
+    from clouds import machines
+
+    found = []
+    for machine_name in pool.machine_types:
+        if cluster.cloud == "local":
+            node = facts.LOCAL["node"]
+            machine = machines.local_node(node["vcpu"], node["memory_gib"])
+        else:
+            machine = machines.machine_type(cluster.cloud, machine_name)
+        if machine is not None:
+            a = machines.allocatable(machine)
+            found.append((a.cpu_millicores, a.memory_mib))
+    return max(found) if found else None
+
+
+def check_requests_fit(cluster: Cluster) -> Iterator[Failure]:
+    """Every pod's requests fit one node of some pool it may land on (allocatable after the cloud's reservations)."""
+    for pod in pod_templates(cluster.objects):
+        cpu, memory = pod_requests(pod)
+        sizes = [a for p in cluster.pools if fits(pod, p) is None and (a := _allocatable(cluster, p))]
+        if sizes and not any(cpu <= c and memory <= m for c, m in sizes):
+            yield Failure(
+                cluster.stack,
+                "scheduling",
+                pod.ref,
+                f"requests {cpu}m CPU / {memory}Mi exceed every admitting node's allocatable "
+                f"({', '.join(f'{c}m/{m}Mi' for c, m in sizes)}); lower the requests or use a larger machine type",
+            )
+
+
+def check_system_pool_capacity(cluster: Cluster) -> Iterator[Failure]:
+    """What only the system pool admits fits it at its minimum size (DaemonSets count on every node)."""
+    for pool in (p for p in cluster.pools if p.system):
+        size = _allocatable(cluster, pool)
+        if size is None or pool.min_size < 1:
+            continue
+        cpu_total, memory_total = size[0] * pool.min_size, size[1] * pool.min_size
+        cpu_used = memory_used = 0
+        for pod in pod_templates(cluster.objects):
+            if source(pod.owner).startswith("runtime:") and kind(pod.owner) == "Pod":
+                continue  # transient (ACME solvers)
+            if fits(pod, pool) is not None or (
+                kind(pod.owner) != "DaemonSet"
+                and any(fits(pod, other) is None for other in cluster.pools if other is not pool)
+            ):
+                continue
+            if kind(pod.owner) == "Job" or is_hook_owner(pod):
+                continue  # runs to completion, one at a time
+            cpu, memory = pod_requests(pod)
+            count = pool.min_size if kind(pod.owner) == "DaemonSet" else pod.replicas
+            cpu_used += cpu * count
+            memory_used += memory * count
+        if cpu_used > cpu_total or memory_used > memory_total:
+            yield Failure(
+                cluster.stack,
+                "scheduling",
+                f"node pool {pool.name}",
+                f"pods only it admits request {cpu_used}m CPU / {memory_used}Mi but {pool.min_size} node(s) of "
+                f"{pool.machine_types[0]} allocate {cpu_total}m / {memory_total}Mi; raise minSize or the machine type",
+            )
+
+
+def is_hook_owner(pod: PodTemplate) -> bool:
+    return "helm.sh/hook" in annotations(pod.owner)
 
 
 # --- reachability ---------------------------------------------------------------------------------------------
@@ -327,7 +468,12 @@ API_SERVER = Endpoint(None, address="172.16.0.2")
 
 
 def _pod_endpoint(pod: PodTemplate) -> Endpoint:
-    ports = {p["name"]: int(p["containerPort"]) for c in pod.containers(init=False) for p in c.get("ports") or [] if p.get("name") and p.get("containerPort")}
+    ports = {
+        p["name"]: int(p["containerPort"])
+        for c in pod.containers(init=False)
+        for p in c.get("ports") or []
+        if p.get("name") and p.get("containerPort")
+    }
     address = "10.0.0.10" if pod.spec.get("hostNetwork") else None
     return Endpoint(pod.namespace, dict(pod.labels), address, ports)
 
@@ -350,12 +496,23 @@ def check_dns(cluster: Cluster) -> Iterator[Failure]:
             target = Endpoint(cache["namespace"], dict(cache["pod_labels"]), cluster.node_local_dns)
         ok, why = allowed(cluster.objects, src, target, 53, "UDP")
         if not ok:
-            where = f"the node-local DNS cache {cluster.node_local_dns} (host network: only an ipBlock matches it)" if cluster.node_local_dns else "kube-dns"
-            yield Failure(cluster.stack, "reachability", f"Namespace {ns}", f"DNS to {where} blocked by {why}; allow UDP/TCP 53 to it")
+            where = (
+                f"the node-local DNS cache {cluster.node_local_dns} (host network: only an ipBlock matches it)"
+                if cluster.node_local_dns
+                else "kube-dns"
+            )
+            yield Failure(
+                cluster.stack,
+                "reachability",
+                f"Namespace {ns}",
+                f"DNS to {where} blocked by {why}; allow UDP/TCP 53 to it",
+            )
 
 
 def _service_pods(cluster: Cluster, ns: str, svc_name: str) -> tuple[Obj | None, list[PodTemplate]]:
-    svc = next((o for o in cluster.objects if kind(o) == "Service" and namespace(o) == ns and name(o) == svc_name), None)
+    svc = next(
+        (o for o in cluster.objects if kind(o) == "Service" and namespace(o) == ns and name(o) == svc_name), None
+    )
     if svc is None:
         return None, []
     selector = (svc.get("spec") or {}).get("selector")
@@ -388,9 +545,11 @@ def _webhook_services(cluster: Cluster) -> Iterator[tuple[Obj, str, str, int | N
             if svc:
                 yield obj, svc.get("namespace", ""), svc.get("name", ""), svc.get("port", 443)
         elif k == "CustomResourceDefinition":
-            svc = ((((obj.get("spec") or {}).get("conversion") or {}).get("webhook") or {}) or {}).get("service") or (
-                ((obj.get("spec") or {}).get("conversion") or {}).get("webhook") or {}
-            ).get("clientConfig", {}) or {}
+            svc = (
+                ((((obj.get("spec") or {}).get("conversion") or {}).get("webhook") or {}) or {}).get("service")
+                or (((obj.get("spec") or {}).get("conversion") or {}).get("webhook") or {}).get("clientConfig", {})
+                or {}
+            )
             svc = svc.get("service") if isinstance(svc, dict) and "service" in svc else None
             if svc:
                 yield obj, svc.get("namespace", ""), svc.get("name", ""), svc.get("port", 443)
@@ -406,23 +565,34 @@ def check_webhooks(cluster: Cluster) -> Iterator[Failure]:
             if target is None or (ns, svc_name, target) in seen:
                 continue
             seen.add((ns, svc_name, target))
-            if cluster.control_plane_ports is not None and target not in cluster.control_plane_ports and not pod.spec.get("hostNetwork"):
+            if (
+                cluster.control_plane_ports is not None
+                and target not in cluster.control_plane_ports
+                and not pod.spec.get("hostNetwork")
+            ):
                 yield Failure(
                     cluster.stack,
                     "reachability",
                     f"{ref(obj)} -> Service {ns}/{svc_name}",
                     f"pod port {target} is closed to the control plane by the private-cluster firewall "
-                    f"(open: {sorted(cluster.control_plane_ports)}); add a gcp:compute/firewall:Firewall from the master CIDR "
-                    f"for TCP {target}, or move the webhook to 443/10250",
+                    f"(open: {sorted(cluster.control_plane_ports)}); add a gcp:compute/firewall:Firewall "
+                    f"from the master CIDR for TCP {target}, or move the webhook to 443/10250",
                 )
             ok, why = allowed(cluster.objects, API_SERVER, _pod_endpoint(pod), target)
             if not ok:
-                yield Failure(cluster.stack, "reachability", f"{ref(obj)} -> Service {ns}/{svc_name}", f"API server to port {target} blocked by {why}")
+                yield Failure(
+                    cluster.stack,
+                    "reachability",
+                    f"{ref(obj)} -> Service {ns}/{svc_name}",
+                    f"API server to port {target} blocked by {why}",
+                )
 
 
 def check_monitor_targets(cluster: Cluster) -> Iterator[Failure]:
     """Prometheus reaches the pods behind every ServiceMonitor/PodMonitor endpoint."""
-    prometheus = next((p for p in pod_templates(cluster.objects) if p.labels.get("app.kubernetes.io/name") == "prometheus"), None)
+    prometheus = next(
+        (p for p in pod_templates(cluster.objects) if p.labels.get("app.kubernetes.io/name") == "prometheus"), None
+    )
     if prometheus is None:
         return
     src = _pod_endpoint(prometheus)
@@ -431,11 +601,19 @@ def check_monitor_targets(cluster: Cluster) -> Iterator[Failure]:
         names = ((spec.get("namespaceSelector") or {}).get("matchNames")) or [namespace(mon)]
         for ns in names:
             if kind(mon) == "ServiceMonitor":
-                services = [o for o in cluster.objects if kind(o) == "Service" and namespace(o) == ns and selects(spec.get("selector") or {}, labels(o))]
+                services = [
+                    o
+                    for o in cluster.objects
+                    if kind(o) == "Service" and namespace(o) == ns and selects(spec.get("selector") or {}, labels(o))
+                ]
                 targets = [(s, p) for s in services for p in _service_pods(cluster, ns, name(s))[1]]
                 ports = [e.get("port") or e.get("targetPort") for e in spec.get("endpoints") or []]
             else:
-                targets = [(None, p) for p in pod_templates(cluster.objects) if p.namespace == ns and selects(spec.get("selector") or {}, p.labels)]
+                targets = [
+                    (None, p)
+                    for p in pod_templates(cluster.objects)
+                    if p.namespace == ns and selects(spec.get("selector") or {}, p.labels)
+                ]
                 ports = [e.get("port") or e.get("portNumber") for e in spec.get("podMetricsEndpoints") or []]
             for svc, pod in targets:
                 dst = _pod_endpoint(pod)
@@ -445,7 +623,12 @@ def check_monitor_targets(cluster: Cluster) -> Iterator[Failure]:
                         continue
                     ok, why = allowed(cluster.objects, src, dst, number)
                     if not ok:
-                        yield Failure(cluster.stack, "reachability", f"{ref(mon)} -> {pod.ref}", f"Prometheus to port {number} blocked by {why}")
+                        yield Failure(
+                            cluster.stack,
+                            "reachability",
+                            f"{ref(mon)} -> {pod.ref}",
+                            f"Prometheus to port {number} blocked by {why}",
+                        )
 
 
 def _resolve_port(svc: Obj | None, port: Any, dst: Endpoint) -> int | None:
@@ -464,7 +647,12 @@ def _resolve_port(svc: Obj | None, port: Any, dst: Endpoint) -> int | None:
 
 
 def _gateway_pods(cluster: Cluster) -> list[PodTemplate]:
-    return [p for p in pod_templates(cluster.objects) if p.labels.get("app.kubernetes.io/component") == "proxy" and "gateway.envoyproxy.io/owning-gateway-name" in p.labels]
+    return [
+        p
+        for p in pod_templates(cluster.objects)
+        if p.labels.get("app.kubernetes.io/component") == "proxy"
+        and "gateway.envoyproxy.io/owning-gateway-name" in p.labels
+    ]
 
 
 def check_route_backends(cluster: Cluster) -> Iterator[Failure]:
@@ -478,11 +666,21 @@ def check_route_backends(cluster: Cluster) -> Iterator[Failure]:
                 if svc is None:
                     if source(route).startswith("runtime:"):
                         continue  # KServe creates the predictor Service with the route
-                    yield Failure(cluster.stack, "references", ref(route), f"backend Service {ns}/{backend.get('name')} does not exist")
+                    yield Failure(
+                        cluster.stack,
+                        "references",
+                        ref(route),
+                        f"backend Service {ns}/{backend.get('name')} does not exist",
+                    )
                     continue
                 svc_ports = [int(p.get("port", 0)) for p in (svc.get("spec") or {}).get("ports") or []]
                 if backend.get("port") is not None and int(backend["port"]) not in svc_ports:
-                    yield Failure(cluster.stack, "references", ref(route), f"Service {ns}/{name(svc)} has no port {backend['port']} (has {svc_ports})")
+                    yield Failure(
+                        cluster.stack,
+                        "references",
+                        ref(route),
+                        f"Service {ns}/{name(svc)} has no port {backend['port']} (has {svc_ports})",
+                    )
                     continue
                 for proxy in proxies:
                     for pod in pods:
@@ -491,7 +689,12 @@ def check_route_backends(cluster: Cluster) -> Iterator[Failure]:
                             continue
                         ok, why = allowed(cluster.objects, _pod_endpoint(proxy), _pod_endpoint(pod), target)
                         if not ok:
-                            yield Failure(cluster.stack, "reachability", f"{ref(route)} -> {pod.ref}", f"gateway to port {target} blocked by {why}")
+                            yield Failure(
+                                cluster.stack,
+                                "reachability",
+                                f"{ref(route)} -> {pod.ref}",
+                                f"gateway to port {target} blocked by {why}",
+                            )
 
 
 # --- references ------------------------------------------------------------------------------------------------
@@ -539,7 +742,9 @@ def check_secret_references(cluster: Cluster) -> Iterator[Failure]:
         for secret in sorted(set(_secret_refs(pod))):
             if (pod.namespace, secret) in created or f'"{secret}"' not in chosen:
                 continue
-            yield Failure(cluster.stack, "references", pod.ref, f"reads Secret {pod.namespace}/{secret}, which nothing creates")
+            yield Failure(
+                cluster.stack, "references", pod.ref, f"reads Secret {pod.namespace}/{secret}, which nothing creates"
+            )
 
 
 def check_identity_bindings(cluster: Cluster) -> Iterator[Failure]:
@@ -558,7 +763,9 @@ def check_identity_bindings(cluster: Cluster) -> Iterator[Failure]:
 # --- exposure ----------------------------------------------------------------------------------------------------
 
 
-def _listener_admits(listener: Mapping[str, Any], route: Obj, gw: Obj, ns_labels: Mapping[str, Mapping[str, str]]) -> bool:
+def _listener_admits(
+    listener: Mapping[str, Any], route: Obj, gw: Obj, ns_labels: Mapping[str, Mapping[str, str]]
+) -> bool:
     allowed_from = ((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get("from", "Same")
     if allowed_from == "Same" and namespace(route) != namespace(gw):
         return False
@@ -602,10 +809,18 @@ def _authenticated(cluster: Cluster, gw: Obj, listener: Mapping[str, Any], route
         if not any(k in spec for k in ("oidc", "jwt", "basicAuth", "extAuth", "apiKeyAuth")):
             continue
         for target in spec.get("targetRefs") or []:
-            if target.get("kind") == "Gateway" and target.get("name") == name(gw) and namespace(policy) == namespace(gw):
-                if not target.get("sectionName") or target["sectionName"] == listener.get("name"):
-                    return True
-            if target.get("kind") == route.get("kind") and target.get("name") == name(route) and namespace(policy) == namespace(route):
+            if (
+                target.get("kind") == "Gateway"
+                and target.get("name") == name(gw)
+                and namespace(policy) == namespace(gw)
+                and (not target.get("sectionName") or target["sectionName"] == listener.get("name"))
+            ):
+                return True
+            if (
+                target.get("kind") == route.get("kind")
+                and target.get("name") == name(route)
+                and namespace(policy) == namespace(route)
+            ):
                 return True
     return False
 
@@ -622,8 +837,8 @@ def check_exposure(cluster: Cluster) -> Iterator[Failure]:
                     "exposure",
                     ref(route),
                     f"attaches to outside-reachable listener {namespace(gw)}/{name(gw)}:{listener.get('name')} "
-                    f"(port {listener.get('port')}) with no authentication; give the listener a hostname/allowedRoutes that "
-                    "excludes it, or cover it with a SecurityPolicy",
+                    f"(port {int(listener.get('port') or 0)}) with no authentication; give the listener a "
+                    "hostname/allowedRoutes that excludes it, or cover it with a SecurityPolicy",
                 )
 
 
@@ -638,7 +853,8 @@ def check_listener_namespaces(cluster: Cluster) -> Iterator[Failure]:
                     cluster.stack,
                     "exposure",
                     f"{ref(gw)}:{listener.get('name')}",
-                    "admits routes from every namespace; use allowedRoutes.namespaces.from: Selector for the namespaces meant to attach",
+                    "admits routes from every namespace; use allowedRoutes.namespaces.from: Selector "
+                    "for the namespaces meant to attach",
                 )
 
 
@@ -651,20 +867,20 @@ def _covered(path: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def _artifact_key_format(cluster: Cluster) -> str | None:
-    for obj in cluster.objects:
-        if kind(obj) == "ConfigMap" and "artifactRepository" in (obj.get("data") or {}):
-            raw = (obj.get("data") or {})["artifactRepository"]
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                import yaml
+    """Argo's default artifact key format, from the controller's ConfigMap (`config.artifactRepository`)."""
+    import yaml
 
-                parsed = yaml.safe_load(raw)
-            for backend in ("s3", "gcs", "azure"):
-                block = (parsed or {}).get(backend) or {}
-                key = block.get("keyFormat") or block.get("blobNameFormat")
-                if key:
-                    return str(key).replace('{{ "', "").replace('" }}', "")
+    for obj in cluster.objects:
+        raw = (obj.get("data") or {}).get("config") if kind(obj) == "ConfigMap" else None
+        if not raw:
+            continue
+        repository = (yaml.safe_load(raw) or {}).get("artifactRepository") or {}
+        for backend in ("s3", "gcs", "azure"):
+            block = repository.get(backend) or {}
+            key = block.get("keyFormat") or block.get("blobNameFormat")
+            if key:
+                # The chart renders gcs/azure through `tpl`: a quoted Go-template literal stands for its text.
+                return str(key).replace('{{ "', "").replace('" }}', "")
     return None
 
 
@@ -686,7 +902,8 @@ def check_identity_paths(cluster: Cluster) -> Iterator[Failure]:
                     "identity-paths",
                     f"Argo Workflows artifacts of namespace {ns}",
                     f"written under {path} (keyFormat {key_format}) but {ns}/{sa} may write only "
-                    f"{list(grant.prefixes) if grant else []}; give the namespace an artifact repository under its own prefix",
+                    f"{list(grant.prefixes) if grant else []}; "
+                    "give the namespace an artifact repository under its own prefix",
                 )
     for obj in cluster.objects:
         if kind(obj) == "ConfigMap" and "ARTIFACT_PREFIX" in (obj.get("data") or {}):
@@ -697,8 +914,46 @@ def check_identity_paths(cluster: Cluster) -> Iterator[Failure]:
                     cluster.stack,
                     "identity-paths",
                     ref(obj),
-                    f"tells the team to write under {data['ARTIFACT_PREFIX']} but its identity may touch {list(grant.prefixes) if grant else []}",
+                    f"tells the team to write under {data['ARTIFACT_PREFIX']} "
+                    f"but its identity may touch {list(grant.prefixes) if grant else []}",
                 )
+
+
+CONTROLLER_POLICIES = {
+    "capacity-karpenter": "karpenter-controller-1.14.1",
+    "identity-aws-load-balancer-controller": "aws-load-balancer-controller-v3.5.0",
+}
+"""Our inline role policy (logical name) -> the controller's reference policy at the pinned version."""
+
+
+def check_controller_iam(cluster: Cluster) -> Iterator[Failure]:
+    """AWS controllers' roles allow every action their reference policy at the pinned version allows (a
+    missing one fails at run time), and nothing beyond it (wildcards included)."""
+    for policy_name, fixture in CONTROLLER_POLICIES.items():
+        ours = cluster.iam_actions.get(policy_name)
+        if ours is None:
+            continue
+        reference = facts.reference_iam_actions(fixture)
+        missing = sorted(reference - ours)
+        extra = sorted(
+            a
+            for a in ours - reference
+            if a.endswith("*") or a.split(":", 1)[0] not in {r.split(":", 1)[0] for r in reference}
+        )
+        if missing:
+            yield Failure(
+                cluster.stack,
+                "identity",
+                f"aws:iam/rolePolicy {policy_name}",
+                f"lacks {', '.join(missing)} that {fixture} allows; add them",
+            )
+        if extra:
+            yield Failure(
+                cluster.stack,
+                "identity",
+                f"aws:iam/rolePolicy {policy_name}",
+                f"allows {', '.join(extra)} beyond {fixture}; remove them",
+            )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -706,6 +961,8 @@ CHECKS: tuple[Check, ...] = (
     check_pod_security,
     check_kyverno_enforce,
     check_scheduling,
+    check_requests_fit,
+    check_system_pool_capacity,
     check_dns,
     check_webhooks,
     check_monitor_targets,
@@ -715,6 +972,7 @@ CHECKS: tuple[Check, ...] = (
     check_exposure,
     check_listener_namespaces,
     check_identity_paths,
+    check_controller_iam,
 )
 
 

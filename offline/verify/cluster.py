@@ -72,6 +72,8 @@ class Cluster:
     """Namespaces where Argo Workflows run pipelines (its own, and every team's)."""
     published: bool = False
     """The gateway is reachable from outside the cluster (a LoadBalancer Service)."""
+    iam_actions: dict[str, set[str]] = field(default_factory=dict)
+    """AWS: inline role policy (logical name) -> the actions it allows."""
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> StackConfig:
@@ -270,6 +272,20 @@ def control_plane_ports(run: StackRun, cloud: str) -> frozenset[int] | None:
     return frozenset(ports)
 
 
+def iam_actions(run: StackRun) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for res in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        policy = res.inputs.get("policy")
+        document = json.loads(policy) if isinstance(policy, str) else (policy or {})
+        actions: set[str] = set()
+        for statement in document.get("Statement") or []:
+            if statement.get("Effect") == "Allow":
+                listed = statement.get("Action") or []
+                actions.update([listed] if isinstance(listed, str) else listed)
+        out[res.name] = actions
+    return out
+
+
 def grants(config: StackConfig, cloud: str) -> list[ObjectStoreGrant]:
     """Each workload's object-store access as the contract hands it to every foundation (the foundations'
     own tests check their translation into IAM, role assignments and bindings). The local store has one key
@@ -311,6 +327,7 @@ def build(
             else ()
         ),
         published=config.dns.publishes_uis,
+        iam_actions=iam_actions(run),
     )
     if runtime:
         cluster.objects += runtime_objects(cluster)

@@ -42,7 +42,9 @@ def namespace_labels(objects: Iterable[Obj]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _peer_matches(peer: Mapping[str, Any], own_namespace: str, other: Endpoint, ns_labels: Mapping[str, Mapping[str, str]]) -> bool:
+def _peer_matches(
+    peer: Mapping[str, Any], own_namespace: str, other: Endpoint, ns_labels: Mapping[str, Mapping[str, str]]
+) -> bool:
     if "ipBlock" in peer:
         if other.address is None:
             return False
@@ -55,7 +57,9 @@ def _peer_matches(peer: Mapping[str, Any], own_namespace: str, other: Endpoint, 
     if other.namespace is None or other.host_network:
         return False
     if "namespaceSelector" in peer:
-        ns_ok = selects(peer["namespaceSelector"], ns_labels.get(other.namespace, {"kubernetes.io/metadata.name": other.namespace}))
+        ns_ok = selects(
+            peer["namespaceSelector"], ns_labels.get(other.namespace, {"kubernetes.io/metadata.name": other.namespace})
+        )
     else:
         ns_ok = other.namespace == own_namespace
     if not ns_ok:
@@ -112,7 +116,10 @@ def allowed(objects: list[Obj], src: Endpoint, dst: Endpoint, port: int, protoco
     ingress = _policies_for(policies, dst, "Ingress")
     if ingress and not any(
         _port_matches(rule.get("ports"), port, protocol, dst)
-        and (not rule.get("from") or any(_peer_matches(peer, dst.namespace or "", src, ns_labels) for peer in rule["from"]))
+        and (
+            not rule.get("from")
+            or any(_peer_matches(peer, dst.namespace or "", src, ns_labels) for peer in rule["from"])
+        )
         for pol in ingress
         for rule in (pol.get("spec") or {}).get("ingress") or []
     ):

@@ -175,7 +175,9 @@ def _reduce_container(container: Mapping[str, Any]) -> dict[str, Any]:
     if "env" in out:
         out["env"] = [{k: v for k, v in e.items() if k in ("name", "valueFrom")} for e in out["env"] or []]
     if "volumeMounts" in out:
-        out["volumeMounts"] = [{"name": m.get("name"), "mountPath": m.get("mountPath")} for m in out["volumeMounts"] or []]
+        out["volumeMounts"] = [
+            {"name": m.get("name"), "mountPath": m.get("mountPath")} for m in out["volumeMounts"] or []
+        ]
     return out
 
 
@@ -217,6 +219,29 @@ _SPEC_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "ClusterPolicy": ("validationFailureAction", "rules", "background"),
     "Policy": ("validationFailureAction", "rules"),
     "APIService": ("service", "group", "version"),
+    # The operator turns these into StatefulSets at run time (offline.verify.runtime): their pod fields.
+    "Prometheus": (
+        "replicas",
+        "tolerations",
+        "affinity",
+        "nodeSelector",
+        "securityContext",
+        "resources",
+        "podMetadata",
+        "priorityClassName",
+        "serviceAccountName",
+    ),
+    "Alertmanager": (
+        "replicas",
+        "tolerations",
+        "affinity",
+        "nodeSelector",
+        "securityContext",
+        "resources",
+        "podMetadata",
+        "priorityClassName",
+        "serviceAccountName",
+    ),
 }
 
 
@@ -274,20 +299,17 @@ def reduce(obj: Mapping[str, Any]) -> Obj:
     return out
 
 
-_CONFIG_FACTS: dict[str, tuple[str, ...]] = {
-    "ingress": ("kserveIngressGateway", "ingressDomain"),
-    "artifactRepository": ("s3", "gcs", "azure", "archiveLogs"),
-}
-"""ConfigMap keys whose facts the checks read: KServe's gateway and domain, Argo's artifact repository."""
+_REPOSITORY_FIELDS = ("bucket", "keyFormat", "blobNameFormat", "container")
 
 
 def _config_fact(_name: str, key: str, value: Any) -> str | None:
+    """The facts the checks read from a ConfigMap value, as JSON: KServe's gateway and domain (`ingress`),
+    Argo's artifact repository (`config`); None for every other value."""
     import json
 
     import yaml
 
-    fields = _CONFIG_FACTS.get(key)
-    if fields is None or not isinstance(value, str):
+    if key not in ("ingress", "config") or not isinstance(value, str):
         return None
     try:
         parsed = yaml.safe_load(value)
@@ -295,10 +317,17 @@ def _config_fact(_name: str, key: str, value: Any) -> str | None:
         return None
     if not isinstance(parsed, dict):
         return None
-    facts = {f: parsed[f] for f in fields if f in parsed}
-    for backend in ("s3", "gcs", "azure"):
-        if isinstance(facts.get(backend), dict):
-            facts[backend] = {
-                k: v for k, v in facts[backend].items() if k in ("bucket", "keyFormat", "blobNameFormat", "container")
+    if key == "ingress":
+        facts = {f: parsed[f] for f in ("kserveIngressGateway", "ingressDomain") if f in parsed}
+    else:
+        repository = parsed.get("artifactRepository")
+        if not isinstance(repository, dict):
+            return None
+        facts = {
+            "artifactRepository": {
+                backend: {k: v for k, v in block.items() if k in _REPOSITORY_FIELDS}
+                for backend, block in repository.items()
+                if isinstance(block, dict)
             }
-    return json.dumps(facts, sort_keys=True)
+        }
+    return json.dumps(facts, sort_keys=True) if facts else None

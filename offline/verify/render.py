@@ -151,7 +151,7 @@ def render(release: ReleaseInput, chart: Path, kube_version: str) -> tuple[list[
     if result.returncode != 0:
         raise RuntimeError(f"helm template {release.name} failed: {result.stderr.strip()}")
     objects: list[Obj] = []
-    for document in yaml.load_all(result.stdout, Loader=_Loader):  # noqa: S506 (a safe loader)
+    for document in yaml.load_all(result.stdout, Loader=_Loader):
         if not isinstance(document, dict) or "kind" not in document:
             continue
         items = document.get("items") if document["kind"].endswith("List") else [document]

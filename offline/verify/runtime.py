@@ -3,12 +3,17 @@
 Each entry names the upstream file (at the version we pin) that creates the object; only the fields the
 checks read are predicted (names, labels, selectors, ports, pod placement and security context).
 
-| object | made by | upstream source |
-|---|---|---|
-| Envoy proxy Deployment + Service per Gateway | Envoy Gateway v1.9.0 | envoyproxy/gateway `internal/infrastructure/kubernetes/proxy/resource_provider.go`, `testdata/deployments/default.yaml` |
-| HTTP-01 solver Pod per ACME challenge | cert-manager v1.21.1 | cert-manager/cert-manager `pkg/issuer/acme/http/pod.go` |
-| `<cluster>-rw/-ro/-r` Services and instance Pods | CloudNativePG 1.30.0 (chart 0.29.0) | cloudnative-pg/cloudnative-pg `pkg/specs/services.go`, `pkg/utils/labels_annotations.go` |
-| HTTPRoute per InferenceService (the examples) | KServe v0.20.0 | kserve/kserve `pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/httproute_reconciler.go` |
+- Envoy proxy Deployment + Service per Gateway (Envoy Gateway v1.9.0): envoyproxy/gateway
+  `internal/infrastructure/kubernetes/proxy/resource_provider.go`, `testdata/deployments/default.yaml`.
+- HTTP-01 solver Pod per ACME challenge (cert-manager v1.21.1): cert-manager/cert-manager
+  `pkg/issuer/acme/http/pod.go`.
+- `<cluster>-rw/-ro/-r` Services (CloudNativePG 1.30.0, chart 0.29.0): cloudnative-pg/cloudnative-pg
+  `pkg/specs/services.go`, `pkg/utils/labels_annotations.go`.
+- `prometheus-<name>` / `alertmanager-<name>` StatefulSets (Prometheus Operator; chart 88.5.3 ships v0.93.1,
+  v0.93.0 read): prometheus-operator/prometheus-operator `pkg/prometheus/server/statefulset.go`,
+  `pkg/operator/config_reloader.go`.
+- HTTPRoute per example InferenceService (KServe v0.20.0): kserve/kserve
+  `pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/httproute_reconciler.go`.
 """
 
 from __future__ import annotations
@@ -43,7 +48,12 @@ ENVOY_CONTROLLER_NAMESPACE = "envoy-gateway-system"
 
 
 def _meta(obj_name: str, ns: str, source: str, labels: dict[str, str]) -> dict[str, Any]:
-    return {"name": obj_name, "namespace": ns, "labels": labels, "annotations": {SOURCE_ANNOTATION: f"runtime:{source}"}}
+    return {
+        "name": obj_name,
+        "namespace": ns,
+        "labels": labels,
+        "annotations": {SOURCE_ANNOTATION: f"runtime:{source}"},
+    }
 
 
 def _listener_port(port: int) -> int:
@@ -78,7 +88,8 @@ def envoy_proxies(objects: list[Obj]) -> list[Obj]:
             "securityContext": ENVOY_PROXY_SECURITY,
             "ports": [{"containerPort": _listener_port(int(li["port"]))} for li in listeners]
             + [{"containerPort": 19001, "name": "metrics"}, {"containerPort": 19003, "name": "readiness"}],
-            "resources": ((deployment.get("container") or {}).get("resources")) or {"requests": {"cpu": "100m", "memory": "512Mi"}},
+            "resources": ((deployment.get("container") or {}).get("resources"))
+            or {"requests": {"cpu": "100m", "memory": "512Mi"}},
         }
         pod_spec = {
             "containers": [container, {"name": "shutdown-manager", "securityContext": ENVOY_PROXY_SECURITY}],
@@ -122,7 +133,9 @@ def http01_solvers(objects: list[Obj]) -> list[Obj]:
     out: list[Obj] = []
     issuers = {name(o): o for o in objects if kind(o) == "ClusterIssuer"}
     for gw in (o for o in objects if kind(o) == "Gateway"):
-        issuer = issuers.get(((gw.get("metadata") or {}).get("annotations") or {}).get("cert-manager.io/cluster-issuer", ""))
+        issuer = issuers.get(
+            ((gw.get("metadata") or {}).get("annotations") or {}).get("cert-manager.io/cluster-issuer", "")
+        )
         acme = ((issuer or {}).get("spec") or {}).get("acme") or {}
         for solver in acme.get("solvers") or []:
             http01 = solver.get("http01")
@@ -146,7 +159,10 @@ def http01_solvers(objects: list[Obj]) -> list[Obj]:
                 ],
                 **{k: t_spec[k] for k in ("affinity", "priorityClassName", "serviceAccountName") if k in t_spec},
             }
-            labels = {"acme.cert-manager.io/http01-solver": "true", **((template.get("metadata") or {}).get("labels") or {})}
+            labels = {
+                "acme.cert-manager.io/http01-solver": "true",
+                **((template.get("metadata") or {}).get("labels") or {}),
+            }
             out.append(
                 {
                     "apiVersion": "v1",
@@ -160,16 +176,26 @@ def http01_solvers(objects: list[Obj]) -> list[Obj]:
 
 def cnpg_services(objects: list[Obj]) -> list[Obj]:
     out: list[Obj] = []
-    for cluster in (o for o in objects if kind(o) == "Cluster" and str(o.get("apiVersion", "")).startswith("postgresql.cnpg.io")):
+    for cluster in (
+        o for o in objects if kind(o) == "Cluster" and str(o.get("apiVersion", "")).startswith("postgresql.cnpg.io")
+    ):
         cname, ns = name(cluster), namespace(cluster)
         labels = {"cnpg.io/cluster": cname}
-        for suffix, role in (("rw", {"cnpg.io/instanceRole": "primary"}), ("ro", {"cnpg.io/instanceRole": "replica"}), ("r", {"cnpg.io/podRole": "instance"})):
+        for suffix, role in (
+            ("rw", {"cnpg.io/instanceRole": "primary"}),
+            ("ro", {"cnpg.io/instanceRole": "replica"}),
+            ("r", {"cnpg.io/podRole": "instance"}),
+        ):
             out.append(
                 {
                     "apiVersion": "v1",
                     "kind": "Service",
                     "metadata": _meta(f"{cname}-{suffix}", ns, CNPG_SOURCE, labels),
-                    "spec": {"type": "ClusterIP", "selector": {**labels, **role}, "ports": [{"name": "postgres", "port": 5432, "targetPort": 5432}]},
+                    "spec": {
+                        "type": "ClusterIP",
+                        "selector": {**labels, **role},
+                        "ports": [{"name": "postgres", "port": 5432, "targetPort": 5432}],
+                    },
                 }
             )
     return out
@@ -199,7 +225,14 @@ def kserve_routes(objects: list[Obj], examples: Path = EXAMPLES) -> list[Obj]:
                     "kind": "HTTPRoute",
                     "metadata": _meta(isvc, ns, KSERVE_ROUTE_SOURCE, {"serving.kserve.io/inferenceservice": isvc}),
                     "spec": {
-                        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gw_name, "namespace": gw_ns}],
+                        "parentRefs": [
+                            {
+                                "group": "gateway.networking.k8s.io",
+                                "kind": "Gateway",
+                                "name": gw_name,
+                                "namespace": gw_ns,
+                            }
+                        ],
                         "hostnames": [f"{isvc}-{ns}.{domain}"],
                         "rules": [{"backendRefs": [{"name": f"{isvc}-predictor", "namespace": ns, "port": 80}]}],
                     },
@@ -208,6 +241,75 @@ def kserve_routes(objects: list[Obj], examples: Path = EXAMPLES) -> list[Obj]:
     return out
 
 
+OPERATOR_SOURCE = "prometheus-operator/prometheus-operator@v0.93.0:pkg/prometheus/server/statefulset.go"
+OPERATOR_CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+"""What the operator sets on its Prometheus, Alertmanager and config-reloader containers."""
+OPERATED = {"Prometheus": ("prometheus", 9090), "Alertmanager": ("alertmanager", 9093)}
+
+
+def operated_statefulsets(objects: list[Obj]) -> list[Obj]:
+    out: list[Obj] = []
+    for obj in objects:
+        if kind(obj) not in OPERATED or not str(obj.get("apiVersion", "")).startswith("monitoring.coreos.com"):
+            continue
+        app, port = OPERATED[kind(obj)]
+        spec = obj.get("spec") or {}
+        labels = {
+            "app.kubernetes.io/name": app,
+            "app.kubernetes.io/instance": name(obj),
+            "app.kubernetes.io/managed-by": "prometheus-operator",
+            app: name(obj),
+            **((spec.get("podMetadata") or {}).get("labels") or {}),
+        }
+        containers = [
+            {
+                "name": app,
+                "securityContext": OPERATOR_CONTAINER_SECURITY,
+                "ports": [{"name": "web", "containerPort": port}],
+                **({"resources": spec["resources"]} if "resources" in spec else {}),
+            },
+            {"name": "config-reloader", "securityContext": OPERATOR_CONTAINER_SECURITY},
+        ]
+        pod_spec = {
+            "containers": containers,
+            "initContainers": [{"name": "init-config-reloader", "securityContext": OPERATOR_CONTAINER_SECURITY}],
+            **{
+                k: spec[k]
+                for k in (
+                    "tolerations",
+                    "affinity",
+                    "nodeSelector",
+                    "securityContext",
+                    "priorityClassName",
+                    "serviceAccountName",
+                )
+                if k in spec
+            },
+        }
+        out.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": _meta(f"{app}-{name(obj)}", namespace(obj), OPERATOR_SOURCE, labels),
+                "spec": {
+                    "replicas": spec.get("replicas", 1),
+                    "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+                },
+            }
+        )
+    return out
+
+
 def runtime_objects(cluster: Cluster) -> list[Obj]:
     objects = cluster.objects
-    return envoy_proxies(objects) + http01_solvers(objects) + cnpg_services(objects) + kserve_routes(objects)
+    return (
+        envoy_proxies(objects)
+        + http01_solvers(objects)
+        + cnpg_services(objects)
+        + kserve_routes(objects)
+        + operated_statefulsets(objects)
+    )

@@ -143,18 +143,16 @@ def write_baseline(failures: Iterable[Failure], notes: Mapping[str, str], path: 
     path.write_text(header + "\n".join(lines) + "\n")
 
 
+CLOUD_ISSUES = {"dev-aws": "issue 11 (AWS)", "dev-azure": "issue 12 (Azure)", "dev-gcp": "issue 13 (GCP)"}
+
+
 def guess_issue(failure: Failure) -> str:
     """Which open issue a known failure belongs to, by its class (a first guess; edit the file to correct)."""
-    if failure.check == "admission":
-        return "pods: Pod Security restricted for every pod (issue 12)"
-    if failure.check == "scheduling":
-        return "pods: tolerations for every pod (issue 12 item 3)"
-    if failure.check == "reachability" and "DNS" in failure.message:
-        return "wiring: node-local DNS (issue 13 item 3)"
-    if failure.check == "reachability" and "firewall" in failure.message:
-        return "gcp: control-plane firewall for webhook ports"
-    if failure.check == "exposure":
-        return "wiring: model routes and listeners (exposure)"
-    if failure.check == "identity-paths":
-        return "team artifact paths (mlflow-path / wiring)"
-    return "issue 16: triage"
+    stack = failure.stack.split("+", 1)[0]
+    if failure.check in ("exposure", "identity-paths") or stack == "dev-local":
+        return "issue 14 (platform layer: local blocker, identities vs paths, exposure)"
+    if "DNS" in failure.message:
+        return "issue 13 item 3 (GCP DNS cache; wiring branch)"
+    if failure.check == "admission" or (failure.check == "scheduling" and "Helm hook" in failure.object):
+        return f"{CLOUD_ISSUES.get(stack, 'issue 14')} / pods branch (tolerations, Pod Security for every pod)"
+    return CLOUD_ISSUES.get(stack, "issue 16: triage")

@@ -99,7 +99,9 @@ ENFORCED_NON_ROOT = {
         "rules": [
             {
                 "name": "run-as-non-root",
-                "match": {"any": [{"resources": {"kinds": ["Pod"], "namespaceSelector": {"matchLabels": {"tenant": "true"}}}}]},
+                "match": {
+                    "any": [{"resources": {"kinds": ["Pod"], "namespaceSelector": {"matchLabels": {"tenant": "true"}}}}]
+                },
                 "validate": {
                     "failureAction": "Enforce",
                     "message": "non-root",
@@ -145,7 +147,11 @@ def test_scheduling_fails_a_node_selector_no_pool_carries() -> None:
 
 
 def test_scheduling_fails_more_replicas_with_required_anti_affinity_than_nodes() -> None:
-    anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname"}]}}
+    anti = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname"}]
+        }
+    }
     many = deployment("ha", "apps", affinity=anti)
     many["spec"]["replicas"] = 4
     assert found(checks.check_scheduling, cluster(many))
@@ -161,7 +167,12 @@ KUBE_DNS_ONLY = policy(
     policyTypes=["Egress"],
     egress=[
         {
-            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
             "ports": [{"port": 53, "protocol": "UDP"}],
         }
     ],
@@ -178,7 +189,12 @@ def test_dns_to_a_node_local_cache_needs_an_ip_block() -> None:
     objects = [ns("apps"), deployment("app", "apps"), policy("deny", "apps", **DEFAULT_DENY), KUBE_DNS_ONLY]
     failures = found(checks.check_dns, cluster(*objects, node_local_dns="169.254.20.10"))
     assert len(failures) == 1 and "169.254.20.10" in failures[0]
-    cache = policy("allow-node-local-dns", "apps", policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": "169.254.20.10/32"}}], "ports": [{"port": 53, "protocol": "UDP"}]}])
+    cache = policy(
+        "allow-node-local-dns",
+        "apps",
+        policyTypes=["Egress"],
+        egress=[{"to": [{"ipBlock": {"cidr": "169.254.20.10/32"}}], "ports": [{"port": 53, "protocol": "UDP"}]}],
+    )
     assert not found(checks.check_dns, cluster(*objects, cache, node_local_dns="169.254.20.10"))
 
 
@@ -186,7 +202,9 @@ WEBHOOK = {
     "apiVersion": "admissionregistration.k8s.io/v1",
     "kind": "ValidatingWebhookConfiguration",
     "metadata": {"name": "hooks"},
-    "webhooks": [{"name": "v.example", "clientConfig": {"service": {"namespace": "ctl", "name": "webhook", "port": 443}}}],
+    "webhooks": [
+        {"name": "v.example", "clientConfig": {"service": {"namespace": "ctl", "name": "webhook", "port": 443}}}
+    ],
 }
 
 
@@ -199,14 +217,23 @@ def test_webhooks_on_ports_the_private_cluster_firewall_closes_fail() -> None:
 
 
 def test_webhooks_need_ingress_from_outside_the_pod_network() -> None:
-    objects = [deployment("ctl", "ctl"), service("webhook", "ctl", {"app": "ctl"}, 443, 8080), WEBHOOK, policy("deny", "ctl", **DEFAULT_DENY)]
+    objects = [
+        deployment("ctl", "ctl"),
+        service("webhook", "ctl", {"app": "ctl"}, 443, 8080),
+        WEBHOOK,
+        policy("deny", "ctl", **DEFAULT_DENY),
+    ]
     assert found(checks.check_webhooks, cluster(*objects))
     opened = policy("allow-webhooks", "ctl", policyTypes=["Ingress"], ingress=[{"ports": [{"port": 8080}]}])
     assert not found(checks.check_webhooks, cluster(*objects, opened))
 
 
 def test_route_backends_must_exist_and_be_reachable_from_the_gateway() -> None:
-    proxy = deployment("envoy", "gw", labels={"app.kubernetes.io/component": "proxy", "gateway.envoyproxy.io/owning-gateway-name": "platform"})
+    proxy = deployment(
+        "envoy",
+        "gw",
+        labels={"app.kubernetes.io/component": "proxy", "gateway.envoyproxy.io/owning-gateway-name": "platform"},
+    )
     route = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -251,7 +278,11 @@ def gateway(listeners: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
     svc = {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": "envoy-gw-platform", "namespace": "gw", "labels": {"gateway.envoyproxy.io/owning-gateway-name": "platform"}},
+        "metadata": {
+            "name": "envoy-gw-platform",
+            "namespace": "gw",
+            "labels": {"gateway.envoyproxy.io/owning-gateway-name": "platform"},
+        },
         "spec": {"type": "LoadBalancer"},
     }
     return gw, svc
@@ -264,7 +295,12 @@ MODEL_ROUTE = {
     "spec": {"parentRefs": [{"name": "platform", "namespace": "gw"}], "hostnames": ["iris-models.mlops.internal"]},
 }
 HTTP_ALL = {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}
-HTTPS_UI = {"name": "https-ui", "port": 443, "hostname": "ui.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}}
+HTTPS_UI = {
+    "name": "https-ui",
+    "port": 443,
+    "hostname": "ui.example.com",
+    "allowedRoutes": {"namespaces": {"from": "All"}},
+}
 
 
 def test_exposure_fails_a_route_on_a_public_listener_without_authentication() -> None:
@@ -287,7 +323,10 @@ def test_exposure_passes_when_a_security_policy_covers_the_listener_or_the_liste
 
 def test_public_listeners_admitting_every_namespace_fail() -> None:
     assert found(checks.check_listener_namespaces, cluster(*gateway([HTTP_ALL])))
-    selected = {**HTTP_ALL, "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchLabels": {"routed": "true"}}}}}
+    selected = {
+        **HTTP_ALL,
+        "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchLabels": {"routed": "true"}}}},
+    }
     assert not found(checks.check_listener_namespaces, cluster(*gateway([selected])))
 
 
@@ -301,14 +340,19 @@ def argo_config(key_format: str) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "argo-workflows-workflow-controller-configmap", "namespace": "argo"},
-        "data": {"artifactRepository": json.dumps({"s3": {"bucket": "b", "keyFormat": key_format}})},
+        "data": {"config": json.dumps({"artifactRepository": {"s3": {"bucket": "b", "keyFormat": key_format}}})},
     }
 
 
 def test_identity_paths_fail_when_a_team_pipeline_writes_outside_the_team_prefix() -> None:
-    grants = [ObjectStoreGrant("argo", "workflow-runner", ("workflows",), True), ObjectStoreGrant("team-a", "team-workload", ("teams/a",), True)]
+    grants = [
+        ObjectStoreGrant("argo", "workflow-runner", ("workflows",), True),
+        ObjectStoreGrant("team-a", "team-workload", ("teams/a",), True),
+    ]
     shared = argo_config("workflows/{{workflow.namespace}}/{{workflow.name}}")
-    failures = found(checks.check_identity_paths, cluster(shared, grants=grants, workflow_namespaces=("argo", "team-a")))
+    failures = found(
+        checks.check_identity_paths, cluster(shared, grants=grants, workflow_namespaces=("argo", "team-a"))
+    )
     assert len(failures) == 1 and "team-a" in failures[0]
     assert not found(checks.check_identity_paths, cluster(shared, grants=grants, workflow_namespaces=("argo",)))
 
@@ -320,7 +364,11 @@ def test_schema_fails_kinds_neither_kubernetes_nor_a_shipped_crd_serves() -> Non
     pdb = {"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget", "metadata": {"name": "p", "namespace": "a"}}
     assert found(checks.check_schema, cluster(pdb))
     assert not found(checks.check_schema, cluster({**pdb, "apiVersion": "policy/v1"}))
-    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r", "namespace": "a"}}
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "r", "namespace": "a"},
+    }
     assert found(checks.check_schema, cluster(route))
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -329,3 +377,59 @@ def test_schema_fails_kinds_neither_kubernetes_nor_a_shipped_crd_serves() -> Non
         "spec": {"group": "gateway.networking.k8s.io", "names": {"kind": "HTTPRoute"}, "versions": ["v1"]},
     }
     assert not found(checks.check_schema, cluster(route, crd))
+
+
+def test_a_daemonset_for_nodes_no_pool_has_is_not_a_scheduling_failure_but_an_untolerated_one_is() -> None:
+    mps = deployment("mps", "gpu", nodeSelector={"nvidia.com/mps.capable": "true"})
+    mps["kind"] = "DaemonSet"
+    assert not found(checks.check_scheduling, cluster(mps))
+    workers = deployment("nfd-worker", "gpu")
+    workers["kind"] = "DaemonSet"
+    assert found(checks.check_scheduling, cluster(workers, pools=[CRITICAL_ONLY]))
+
+
+def test_requests_larger_than_any_admitting_node_fail() -> None:
+    big = deployment(
+        "trainer", "apps", containers=[{"name": "c", "resources": {"requests": {"cpu": "8", "memory": "4Gi"}}}]
+    )
+    pool = NodePool("system", {}, (), ("m6i.large",), 2, 3, system=True)
+    aws = Cluster("unit", "aws", "1.34", [big], [pool], [])
+    assert found(checks.check_requests_fit, aws)
+    small = deployment(
+        "trainer", "apps", containers=[{"name": "c", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]
+    )
+    assert not found(checks.check_requests_fit, Cluster("unit", "aws", "1.34", [small], [pool], []))
+
+
+def test_what_only_the_system_pool_admits_must_fit_it_at_min_size() -> None:
+    pool = NodePool("system", {}, (), ("m6i.large",), 1, 3, system=True)
+    pods = deployment(
+        "ctl", "apps", containers=[{"name": "c", "resources": {"requests": {"cpu": "800m", "memory": "1Gi"}}}]
+    )
+    pods["spec"]["replicas"] = 3
+    assert found(checks.check_system_pool_capacity, Cluster("unit", "aws", "1.34", [pods], [pool], []))
+    roomy = NodePool("system", {}, (), ("m6i.large",), 2, 3, system=True)
+    assert not found(checks.check_system_pool_capacity, Cluster("unit", "aws", "1.34", [pods], [roomy], []))
+
+
+def test_controller_iam_must_cover_the_reference_policy_and_nothing_broader() -> None:
+    from offline.verify import facts
+
+    reference = facts.reference_iam_actions("karpenter-controller-1.14.1")
+    complete = cluster(iam_actions={"capacity-karpenter": set(reference)})
+    assert not found(checks.check_controller_iam, complete)
+    missing = cluster(iam_actions={"capacity-karpenter": set(reference) - {"ec2:CreateFleet"}})
+    assert "ec2:CreateFleet" in found(checks.check_controller_iam, missing)[0]
+    broad = cluster(iam_actions={"capacity-karpenter": {*reference, "ec2:*"}})
+    assert "ec2:*" in found(checks.check_controller_iam, broad)[0]
+
+
+def test_a_gpu_daemonset_must_tolerate_the_gpu_pool_but_not_the_system_pool() -> None:
+    gpu_pool = NodePool(
+        "gpu", {"gpu": "true"}, (Taint("nvidia.com/gpu", "present", "NoSchedule"),), ("g5.xlarge",), 0, 2
+    )
+    exporter = deployment("dcgm", "gpu", nodeSelector={"gpu": "true"})
+    exporter["kind"] = "DaemonSet"
+    assert found(checks.check_scheduling, cluster(exporter, pools=[CRITICAL_ONLY, gpu_pool]))
+    exporter["spec"]["template"]["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
+    assert not found(checks.check_scheduling, cluster(exporter, pools=[CRITICAL_ONLY, gpu_pool]))
