@@ -433,3 +433,25 @@ def test_a_gpu_daemonset_must_tolerate_the_gpu_pool_but_not_the_system_pool() ->
     assert found(checks.check_scheduling, cluster(exporter, pools=[CRITICAL_ONLY, gpu_pool]))
     exporter["spec"]["template"]["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists"}]
     assert not found(checks.check_scheduling, cluster(exporter, pools=[CRITICAL_ONLY, gpu_pool]))
+
+
+# --- snapshot staleness --------------------------------------------------------------------------------------
+
+
+def test_a_values_change_makes_the_snapshot_stale_and_says_how_to_refresh_it() -> None:
+    from offline.verify import snapshot
+    from offline.verify.render import ReleaseInput
+
+    release = ReleaseInput("mlflow", "mlflow", "1.11.5", "mlflow", None, {"replicaCount": 2})
+    snap = snapshot.ReleaseSnapshot("mlflow", "mlflow", "1.11.5", release.values_hash, [], [])
+    assert not snapshot.stale("unit", [release], {"mlflow": snap})
+    changed = ReleaseInput("mlflow", "mlflow", "1.11.5", "mlflow", None, {"replicaCount": 3})
+    problems = snapshot.stale("unit", [changed], {"mlflow": snap})
+    assert len(problems) == 1 and "re-run `make verify`" in problems[0]
+
+
+def test_values_hash_reads_integral_floats_as_helm_does() -> None:
+    from offline.verify.render import values_hash
+
+    assert values_hash({"replicas": 2.0}) == values_hash({"replicas": 2})
+    assert values_hash({"replicas": 2}) != values_hash({"replicas": 3})

@@ -3,6 +3,7 @@ objects, against the known-failures baseline; a values change without a new snap
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import pytest
@@ -15,7 +16,9 @@ from tests.conftest import stack_run
 TARGETS = snapshot.all_targets()
 
 
+@functools.cache
 def _cluster(target: str):  # type: ignore[no-untyped-def]
+    """Built once per target and session: the program run is shared with every other test of the stack."""
     run = stack_run(target) if target in stack_files() else snapshot.run_target(target)
     return snapshot.cluster_from_snapshot(target, run)
 
