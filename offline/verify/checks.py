@@ -18,7 +18,7 @@ from offline.verify.network import Endpoint, allowed
 from offline.verify.objects import (
     Obj,
     PodTemplate,
-    annotations,
+    annotations_of,
     kind,
     labels,
     name,
@@ -458,7 +458,7 @@ def check_system_pool_capacity(cluster: Cluster) -> Iterator[Failure]:
 
 
 def is_hook_owner(pod: PodTemplate) -> bool:
-    return "helm.sh/hook" in annotations(pod.owner)
+    return "helm.sh/hook" in annotations_of(pod.owner)
 
 
 # --- reachability ---------------------------------------------------------------------------------------------
@@ -708,7 +708,7 @@ def _created_secrets(cluster: Cluster) -> set[tuple[str, str]]:
             out.add((namespace(o), (spec.get("target") or {}).get("name") or name(o)))
         elif kind(o) == "Certificate":
             out.add((namespace(o), spec.get("secretName", "")))
-        elif kind(o) == "Gateway" and "cert-manager.io/cluster-issuer" in annotations(o):
+        elif kind(o) == "Gateway" and "cert-manager.io/cluster-issuer" in annotations_of(o):
             for listener in spec.get("listeners") or []:
                 for cert in (listener.get("tls") or {}).get("certificateRefs") or []:
                     out.add((namespace(o), cert.get("name", "")))

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clouds.contract import WORKFLOW_ARTIFACT_PREFIX, Workloads, team_artifact_prefix, workload_access
+from clouds.contract import Workloads, workload_access
 from config.loader import decode_project_config, parse_stack_config
 from config.stack import StackConfig
-from offline.harness import DeclaredResource, StackRun, stack_file_config
+from offline.harness import StackRun, stack_file_config
 from offline.verify import facts
 from offline.verify.objects import SOURCE_ANNOTATION, Obj
 from offline.verify.render import ReleaseInput
@@ -332,15 +332,3 @@ def build(
     if runtime:
         cluster.objects += runtime_objects(cluster)
     return cluster
-
-
-__all__ = [
-    "WORKFLOW_ARTIFACT_PREFIX",
-    "Cluster",
-    "DeclaredResource",
-    "NodePool",
-    "ObjectStoreGrant",
-    "Taint",
-    "build",
-    "team_artifact_prefix",
-]

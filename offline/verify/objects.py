@@ -56,12 +56,12 @@ def labels(obj: Mapping[str, Any]) -> dict[str, str]:
     return dict((obj.get("metadata") or {}).get("labels") or {})
 
 
-def annotations(obj: Mapping[str, Any]) -> dict[str, str]:
+def annotations_of(obj: Mapping[str, Any]) -> dict[str, str]:
     return dict((obj.get("metadata") or {}).get("annotations") or {})
 
 
 def source(obj: Mapping[str, Any]) -> str:
-    return annotations(obj).get(SOURCE_ANNOTATION, "program")
+    return annotations_of(obj).get(SOURCE_ANNOTATION, "program")
 
 
 def ref(obj: Mapping[str, Any]) -> str:
@@ -71,14 +71,14 @@ def ref(obj: Mapping[str, Any]) -> str:
 
 
 def is_hook(obj: Mapping[str, Any]) -> bool:
-    return HOOK_ANNOTATION in annotations(obj)
+    return HOOK_ANNOTATION in annotations_of(obj)
 
 
 @dataclass(frozen=True)
 class PodTemplate:
     """One pod as it will be created: from a workload's template, a CronJob's job template or a bare Pod."""
 
-    owner: Obj
+    owner: Mapping[str, Any]
     namespace: str
     labels: Mapping[str, str]
     spec: Mapping[str, Any]
