@@ -600,6 +600,7 @@ def check_monitor_targets(cluster: Cluster) -> Iterator[Failure]:
         spec = mon.get("spec") or {}
         names = ((spec.get("namespaceSelector") or {}).get("matchNames")) or [namespace(mon)]
         for ns in names:
+            targets: list[tuple[Obj | None, PodTemplate]]
             if kind(mon) == "ServiceMonitor":
                 services = [
                     o

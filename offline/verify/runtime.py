@@ -141,7 +141,7 @@ def http01_solvers(objects: list[Obj]) -> list[Obj]:
             http01 = solver.get("http01")
             if not http01:
                 continue
-            options = next(iter(http01.values()), {}) or {}
+            options: dict[str, Any] = next(iter(http01.values()), {}) or {}
             template = options.get("podTemplate") or {}
             t_spec = template.get("spec") or {}
             pod_spec: dict[str, Any] = {

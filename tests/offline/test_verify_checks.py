@@ -91,7 +91,7 @@ def test_pod_security_baseline_rejects_host_paths_but_not_root() -> None:
     assert not found(checks.check_pod_security, cluster(ns("apps", "baseline"), root))
 
 
-ENFORCED_NON_ROOT = {
+ENFORCED_NON_ROOT: dict[str, Any] = {
     "apiVersion": "kyverno.io/v1",
     "kind": "ClusterPolicy",
     "metadata": {"name": "non-root"},
