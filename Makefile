@@ -18,7 +18,7 @@ TEST_STAMP    := $(VENV)/.test-installed
 # Test tools are pinned in requirements files; add another file to the test install here.
 TEST_REQUIREMENTS := -r requirements-dev.txt
 
-.PHONY: venv plan plan-all test lint typecheck bench lock clean
+.PHONY: venv plan plan-all verify verify-all verify-baseline test lint typecheck bench lock clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -42,6 +42,19 @@ plan: $(RUNTIME_STAMP)
 ## Offline plan of every Pulumi.<stack>.yaml, with a cost column.
 plan-all: $(RUNTIME_STAMP)
 	$(PY) -m offline.plan --all $(PLAN_ARGS)
+
+## Render every chart of one stack at its pin with the program's values and check the whole cluster offline;
+## rewrites the chart snapshot in offline/facts/. Charts: CHARTS_DIR=<unpacked charts>, else `helm pull`.
+verify: $(RUNTIME_STAMP)
+	$(PY) -m offline.verify $(STACK) $(VERIFY_ARGS)
+
+## The same for every stack file and verified variant (CI on pull requests; see .github/workflows/verify.yml).
+verify-all: $(RUNTIME_STAMP)
+	$(PY) -m offline.verify --all $(VERIFY_ARGS)
+
+## After merging fixes: re-render everything and rewrite the known-failures baseline.
+verify-baseline: $(RUNTIME_STAMP)
+	$(PY) -m offline.verify --all --update-baseline $(VERIFY_ARGS)
 
 ## The whole test suite (what CI runs).
 test: $(TEST_STAMP)
