@@ -15,7 +15,7 @@ from typing import Any
 from clouds.contract import Workloads, workload_access
 from config.loader import decode_project_config, parse_stack_config
 from config.stack import StackConfig
-from offline.harness import StackRun, stack_file_config
+from offline.harness import STAND_IN_DEPLOYER, StackRun, stack_file_config
 from offline.verify import facts
 from offline.verify.objects import SOURCE_ANNOTATION, Obj
 from offline.verify.render import ReleaseInput
@@ -77,7 +77,7 @@ class Cluster:
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> StackConfig:
-    settings, _ = stack_file_config(stack)
+    settings, _ = stack_file_config(stack, overrides=STAND_IN_DEPLOYER)
     settings = {**settings, **{k: json.dumps(v) for k, v in (overrides or {}).items()}}
     return parse_stack_config(decode_project_config(settings), f"Pulumi.{stack}.yaml")
 

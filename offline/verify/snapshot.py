@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.harness import ROOT_DIR, StackRun, run_program, stack_file_config, stack_files
+from offline.harness import ROOT_DIR, STAND_IN_DEPLOYER, StackRun, run_program, stack_file_config, stack_files
 from offline.verify.checks import Failure
 from offline.verify.cluster import Cluster, build, releases, stack_config
 from offline.verify.objects import Obj
@@ -50,7 +50,7 @@ def split_target(target: str) -> tuple[str, dict[str, Any]]:
 def run_target(target: str) -> StackRun:
     """Evaluate a stack file, or a stack file with a variant's config on top, under mocks."""
     stack, overrides = split_target(target)
-    config, secret_keys = stack_file_config(stack)
+    config, secret_keys = stack_file_config(stack, overrides=STAND_IN_DEPLOYER)
     for key, value in overrides.items():
         config[f"mlops-platform:{key}"] = json.dumps(value)
 
