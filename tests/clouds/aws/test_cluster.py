@@ -59,9 +59,9 @@ def test_kubernetes_secrets_are_envelope_encrypted_with_a_rotated_customer_key()
     assert key.inputs["enableKeyRotation"] is True
 
 
-def test_dev_sends_only_the_audit_and_authenticator_logs_with_the_flow_log_retention() -> None:
+def test_dev_sends_only_the_authenticator_log_with_the_flow_log_retention() -> None:
     run = dev()
-    assert run.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["audit", "authenticator"]
+    assert run.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["authenticator"]
     log_group = run.one("aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
     assert log_group.inputs["name"] == "/aws/eks/mlops-dev-eks/cluster"
     assert log_group.inputs["retentionInDays"] == 14
