@@ -51,6 +51,9 @@ LOG_RETENTION_DAYS = (
 IAM_ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
 """An IAM role in any partition: aws, aws-cn (China) or aws-us-gov (GovCloud)."""
 IamRoleArn = Annotated[str, StringConstraints(pattern=IAM_ROLE_ARN)]
+ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+"""The EKS control-plane log types (EKS API `LogType`)."""
+PRODUCTION_AUDIT_RETENTION_DAYS = 365
 
 
 class AwsSettings(CloudSettings):
@@ -75,7 +78,14 @@ class AwsSettings(CloudSettings):
     karpenter_ami_alias: str = Field(default="al2023@latest", pattern=r"^al2023@(latest|v\d{8})$")
     """EC2NodeClass AMI alias for Karpenter nodes; pin a release (`al2023@v20261101`) outside dev."""
     admin_role_arns: list[IamRoleArn] = []
-    """IAM roles granted cluster-admin through EKS access entries (besides the identity that ran `pulumi up`)."""
+    """IAM roles granted cluster-admin through EKS access entries (besides the identity that ran `pulumi up`, which
+    EKS makes admin itself: do not list it)."""
+    control_plane_logs: list[ControlPlaneLog] = ["api", "audit", "authenticator"]
+    """EKS control-plane log types sent to CloudWatch Logs; `api` is the largest. Outside dev `audit` is required."""
+    control_plane_log_retention_days: int | None = None
+    """Retention of the control-plane (audit) logs; default `network.flowLogRetentionDays`. Outside dev >= 365."""
+    flow_log_aggregation_seconds: Literal[60, 600] = 60
+    """VPC flow-log aggregation window: 600 writes fewer, coarser records (cheaper CloudWatch ingestion)."""
 
     def subnet_plan(self, cidr: ipaddress.IPv4Network) -> list[tuple[str, str]]:
         """(private, public) CIDR per zone: the private subnets first, the public ones in the space after them.
@@ -113,6 +123,26 @@ class AwsSettings(CloudSettings):
                     f"{', '.join(map(str, LOG_RETENTION_DAYS))}",
                 )
             )
+        retention = self.control_plane_log_retention_days
+        if retention is not None and retention not in LOG_RETENTION_DAYS:
+            problems.append(
+                (
+                    "aws.controlPlaneLogRetentionDays",
+                    f"got {retention}; CloudWatch Logs accepts {', '.join(map(str, LOG_RETENTION_DAYS))}",
+                )
+            )
+        if not stack.is_dev:
+            if "audit" not in self.control_plane_logs:
+                problems.append(("aws.controlPlaneLogs", "outside dev the audit log is required: add 'audit'"))
+            kept = retention if retention is not None else stack.network.flow_log_retention_days
+            if kept < PRODUCTION_AUDIT_RETENTION_DAYS:
+                problems.append(
+                    (
+                        "aws.controlPlaneLogRetentionDays",
+                        f"audit logs would be kept {kept} days; outside dev keep them at least "
+                        f"{PRODUCTION_AUDIT_RETENTION_DAYS} (set aws.controlPlaneLogRetentionDays)",
+                    )
+                )
         if not stack.is_dev and self.karpenter_ami_alias.endswith("@latest"):
             problems.append(
                 (

@@ -58,6 +58,9 @@ class ClusterArgs:
     team_access: Sequence[TeamAccess]
     log_retention_days: int
     protect: bool
+    control_plane_logs: Sequence[str] = CONTROL_PLANE_LOGS
+    log_key_arn: pulumi.Input[str] | None = None
+    """Customer key of the log group (outside dev); None: CloudWatch Logs' own encryption."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -93,6 +96,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"/aws/eks/{args.name}/cluster",
             retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_key_arn,
             opts=child,
         )
 
@@ -117,7 +121,7 @@ class Cluster(pulumi.ComponentResource):
                 resources=["secrets"],
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
             ),
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            enabled_cluster_log_types=list(args.control_plane_logs),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 service_ipv4_cidr=args.service_cidr, ip_family="ipv4"
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,11 +10,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from clouds.aws.iam import Partition, service_role
 from clouds.aws.kms import customer_key
 from clouds.contract import Database
 from config.model import Database as DatabaseSettings
 
 POSTGRES_PORT = 5432
+LOG_EXPORTS = ("postgresql", "upgrade")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,14 @@ class PostgresArgs:
     keep_final_snapshot: bool
     """Outside dev a final snapshot is taken when the instance is deleted."""
     protect: bool
+    log_retention_days: int = 30
+    """Retention of the exported PostgreSQL and upgrade logs."""
+    log_key_arn: pulumi.Input[str] | None = None
+    """Customer key of those log groups (outside dev); None: CloudWatch Logs' own encryption."""
+    enhanced_monitoring: bool = False
+    """OS metrics every 60 s (RDS Enhanced Monitoring), for production."""
+    partition: Partition | None = None
+    """For the monitoring role's managed policy ARN; required with `enhanced_monitoring`."""
 
 
 class Postgres(pulumi.ComponentResource):
@@ -85,12 +96,36 @@ class Postgres(pulumi.ComponentResource):
         password = random.RandomPassword(f"{name}-password", length=40, special=False, opts=child)
         self.password = pulumi.Output.secret(password.result)
 
+        # RDS creates /aws/rds/instance/<id>/<log> itself, with no retention and outside Pulumi, unless it exists.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{log}-logs",
+                name=f"/aws/rds/instance/{args.identifier}/{log}",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.log_key_arn,
+                opts=child,
+            )
+            for log in LOG_EXPORTS
+        ]
+        monitoring_role = None
+        if args.enhanced_monitoring:
+            assert args.partition is not None, "enhanced monitoring needs the partition for its role's policy"
+            monitoring_role = service_role(
+                f"{name}-monitoring",
+                "monitoring.rds.amazonaws.com",
+                [args.partition.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole")],
+                child,
+                description=f"RDS Enhanced Monitoring of {args.identifier}",
+            )
+        insights = not re.match(r"^db\.t\d+g?\.(micro|small)$", args.instance_class)
         self.instance = aws.rds.Instance(
             name,
             identifier=args.identifier,
             engine="postgres",
             engine_version=settings.engine_version,  # the major only: RDS picks the newest minor and keeps it patched
             auto_minor_version_upgrade=True,
+            # Lets a `database.engineVersion` bump (16 -> 17) apply; RDS refuses a major upgrade without it.
+            allow_major_version_upgrade=True,
             instance_class=args.instance_class,
             allocated_storage=settings.storage_gb,
             max_allocated_storage=settings.storage_gb * 4,
@@ -114,11 +149,15 @@ class Postgres(pulumi.ComponentResource):
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=not args.keep_final_snapshot,
             final_snapshot_identifier=f"{args.identifier}-final" if args.keep_final_snapshot else None,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=key.arn,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            # Not offered on the smallest burstable classes for every engine (RDS "Database Insights" engine table);
+            # the dev instance does without.
+            performance_insights_enabled=insights,
+            performance_insights_kms_key_id=key.arn if insights else None,
+            monitoring_interval=60 if monitoring_role else 0,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             ca_cert_identifier="rds-ca-rsa2048-g1",
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
 
         self.database = Database(

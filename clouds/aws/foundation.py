@@ -28,10 +28,11 @@ from clouds.aws.identity import (
     s3_prefix_access,
     secrets_read,
 )
+from clouds.aws.kms import log_group_key
 from clouds.aws.network import Network, NetworkArgs
 from clouds.aws.registry import Registry, RegistryArgs
 from clouds.aws.secrets import Secrets, SecretsArgs
-from clouds.aws.storage import ArtifactBucket, ArtifactBucketArgs
+from clouds.aws.storage import ArtifactBucket, ArtifactBucketArgs, access_log_bucket_name
 from clouds.common import kubernetes_provider, system_pool_placement
 from clouds.contract import (
     Autoscaling,
@@ -100,6 +101,14 @@ class AwsFoundation(pulumi.ComponentResource):
         zones = zones[: settings.availability_zones]
 
         cluster_name = config.resource_name("eks")
+        # Outside dev every log group (control plane, flow logs, database) is encrypted with the stack's own key.
+        log_key = (
+            None
+            if config.is_dev
+            else log_group_key(
+                "logs-key", config.resource_name("logs"), account_id, region, partition, self, provider
+            ).arn
+        )
         network = Network(
             "network",
             NetworkArgs(
@@ -111,6 +120,10 @@ class AwsFoundation(pulumi.ComponentResource):
                 cluster_name=cluster_name,
                 flow_log_retention_days=config.network.flow_log_retention_days,
                 region=region,
+                account_id=account_id,
+                partition=partition,
+                flow_log_aggregation_seconds=settings.flow_log_aggregation_seconds,
+                log_key_arn=log_key,
             ),
             on_aws,
         )
@@ -127,9 +140,11 @@ class AwsFoundation(pulumi.ComponentResource):
                 private_api_clients=[str(config.network.cidr)] if config.cluster.deployer_in_network else [],
                 admin_role_arns=settings.admin_role_arns,
                 team_access=[TeamAccess(t.name, t.identity_group, team_kubernetes_group(t)) for t in config.teams],
-                # One retention for the audit trail: flow logs and control-plane logs age out together.
-                log_retention_days=config.network.flow_log_retention_days,
+                # The audit trail ages out with the flow logs unless the stack keeps it longer (production does).
+                log_retention_days=settings.control_plane_log_retention_days or config.network.flow_log_retention_days,
                 protect=config.protect,
+                control_plane_logs=settings.control_plane_logs,
+                log_key_arn=log_key,
             ),
             on_aws,
         )
@@ -159,10 +174,14 @@ class AwsFoundation(pulumi.ComponentResource):
             on_aws,
         )
 
+        artifact_bucket = f"{config.resource_name('artifacts')}-{account_id}-{region}"
         artifacts = ArtifactBucket(
             "artifacts",
             ArtifactBucketArgs(
-                bucket_name=pulumi.Output.concat(config.resource_name("artifacts"), "-", account_id, "-", region),
+                bucket_name=artifact_bucket,
+                access_log_bucket_name=access_log_bucket_name(
+                    artifact_bucket, f"{config.resource_name('logs')}-{account_id}-{region}"
+                ),
                 key_alias=config.resource_name("artifacts"),
                 account_id=account_id,
                 settings=config.object_store,
@@ -182,6 +201,10 @@ class AwsFoundation(pulumi.ComponentResource):
                 client_security_group_id=cluster.security_group_id,
                 keep_final_snapshot=not config.is_dev,
                 protect=config.protect,
+                log_retention_days=config.network.flow_log_retention_days,
+                log_key_arn=log_key,
+                enhanced_monitoring=not config.is_dev,
+                partition=partition,
             ),
             on_aws,
         )
@@ -211,7 +234,8 @@ class AwsFoundation(pulumi.ComponentResource):
         # and, like there, only a workload the stack installs gets one: the controller comes with the gateway.
         bucket_arn, bucket_key = artifacts.bucket.arn, artifacts.key.arn
         policies: dict[Workload, list[Statement]] = {}
-        if config.components.gateway.enabled:
+        # The LBC is installed only where the gateway is published (k8s_platform/gateway.py): no role otherwise.
+        if config.components.gateway.enabled and config.dns.publishes_uis:
             policies[Workloads.AWS_LOAD_BALANCER_CONTROLLER] = load_balancer_controller_policy(partition)
         for workload, access in workload_access(
             config.object_store.artifact_prefix, config.components, config.teams

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from clouds.aws.iam import allow, policy_document, trust_service
+from clouds.aws.iam import Partition, allow, policy_document
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 
@@ -26,6 +26,12 @@ class NetworkArgs:
     """Value of the Karpenter discovery tag on the private subnets."""
     flow_log_retention_days: int
     region: str
+    account_id: pulumi.Input[str]
+    partition: Partition
+    flow_log_aggregation_seconds: int = 60
+    """60 or 600: the coarser window writes fewer records (cheaper ingestion) at a 10-minute resolution."""
+    log_key_arn: pulumi.Input[str] | None = None
+    """Customer key of the flow-log group (outside dev); None: CloudWatch Logs' own encryption."""
 
 
 class Network(pulumi.ComponentResource):
@@ -142,12 +148,30 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs",
             name=f"/aws/vpc/{args.name}/flow-logs",
             retention_in_days=args.flow_log_retention_days,
+            kms_key_id=args.log_key_arn,
             opts=child,
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            # The flow-logs principal is the same in every partition.
-            assume_role_policy=trust_service("vpc-flow-logs.amazonaws.com"),
+            # The flow-logs principal is the same in every partition. Only for this account's flow logs in this
+            # region (confused deputy: VPC Flow Logs acting for another account cannot use the role).
+            assume_role_policy=policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": args.account_id},
+                            "ArnLike": {
+                                "aws:SourceArn": pulumi.Output.concat(
+                                    f"arn:{args.partition.name}:ec2:{args.region}:", args.account_id, ":vpc-flow-log/*"
+                                )
+                            },
+                        },
+                    }
+                ]
+            ),
             description=f"VPC flow logs of {args.name} write to their log group",
             opts=child,
         )
@@ -171,7 +195,7 @@ class Network(pulumi.ComponentResource):
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
-            max_aggregation_interval=60,
+            max_aggregation_interval=args.flow_log_aggregation_seconds,
             tags={"Name": args.name},
             opts=child,
         )

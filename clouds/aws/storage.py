@@ -23,6 +23,18 @@ class ArtifactBucketArgs:
     settings: ObjectStoreSettings
     region: str
     protect: bool
+    access_log_bucket_name: pulumi.Input[str] | None = None
+    """Where server access logs go (with `objectStore.accessLogging`); see `access_log_bucket_name`."""
+
+
+S3_BUCKET_NAME_MAX = 63
+
+
+def access_log_bucket_name(artifact_bucket: str, short: str) -> str:
+    """`<artifact bucket>-logs` while that fits S3's 63 characters (the name stacks already have), else `short`:
+    a 15-character prefix, `staging` and a 14-character region leave no room for the suffix."""
+    long = f"{artifact_bucket}-logs"
+    return long if len(long) <= S3_BUCKET_NAME_MAX else short
 
 
 class ArtifactBucket(pulumi.ComponentResource):
@@ -102,7 +114,7 @@ class ArtifactBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         logs = aws.s3.Bucket(
             f"{name}-access-logs",
-            bucket=pulumi.Output.concat(args.bucket_name, "-logs"),
+            bucket=args.access_log_bucket_name or pulumi.Output.concat(args.bucket_name, "-logs"),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         private_bucket(

@@ -29,6 +29,7 @@ PROD_OVERRIDES: dict[str, Any] = {
         "databaseInstanceClass": "db.m7g.large",
         "karpenterAmiAlias": "al2023@v20261101",
         "adminRoleArns": ["arn:aws:iam::123456789012:role/platform-admins"],
+        "controlPlaneLogRetentionDays": 365,
     },
     # Private endpoint only: production deploys from a runner inside the VPC.
     "mlops-platform:cluster": {"kubernetesVersion": "1.34", "endpointAllowList": [], "deployerInNetwork": True},

@@ -24,9 +24,10 @@ def _karpenter_statements() -> dict[str, dict]:
 def test_system_node_group_is_on_demand_labelled_and_sized_from_config() -> None:
     group = dev().one(NODE_GROUP).inputs
     assert group["capacityType"] == "ON_DEMAND"
-    assert group["instanceTypes"] == ["m6i.large"]
+    assert group["instanceTypes"] == ["m7g.large"]
+    assert group["amiType"] == "AL2023_ARM_64_STANDARD"
     assert group["labels"]["mlops-platform/pool"] == "system"
-    assert group["scalingConfig"] == {"minSize": 2, "maxSize": 3, "desiredSize": 2}
+    assert group["scalingConfig"] == {"minSize": 1, "maxSize": 3, "desiredSize": 1}
 
 
 def test_system_nodes_require_imdsv2_and_boot_from_encrypted_gp3() -> None:

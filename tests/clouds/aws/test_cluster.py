@@ -59,12 +59,28 @@ def test_kubernetes_secrets_are_envelope_encrypted_with_a_rotated_customer_key()
     assert key.inputs["enableKeyRotation"] is True
 
 
-def test_control_plane_logs_api_audit_and_authenticator_with_retention() -> None:
+def test_dev_sends_only_the_authenticator_log_with_the_flow_log_retention() -> None:
     run = dev()
-    assert run.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    assert run.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["authenticator"]
     log_group = run.one("aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
     assert log_group.inputs["name"] == "/aws/eks/mlops-dev-eks/cluster"
     assert log_group.inputs["retentionInDays"] == 14
+
+
+def test_production_keeps_the_audit_log_a_year_encrypted_with_the_stacks_log_key(prod: StackRun) -> None:
+    assert prod.one(CLUSTER).inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    key_arn = prod.one("aws:kms/key:Key", "logs-key").outputs["arn"]
+    log_group = prod.one("aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
+    assert log_group.inputs["retentionInDays"] == 365
+    assert {g.inputs.get("kmsKeyId") for g in prod.of_type("aws:cloudwatch/logGroup:LogGroup")} == {key_arn}
+
+
+def test_the_log_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups(prod: StackRun) -> None:
+    policy = json.loads(prod.one("aws:kms/key:Key", "logs-key").inputs["policy"])
+    (logs,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}]
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"}
+    }
 
 
 def test_managed_addons_cover_networking_dns_storage_and_pod_identity() -> None:

@@ -13,7 +13,7 @@ INSTANCE = "aws:rds/instance:Instance"
 
 def test_database_runs_the_configured_postgres_major() -> None:
     db = dev().one(INSTANCE).inputs
-    assert (db["engine"], db["engineVersion"], db["instanceClass"]) == ("postgres", "17", "db.t4g.medium")
+    assert (db["engine"], db["engineVersion"], db["instanceClass"]) == ("postgres", "17", "db.t4g.micro")
 
 
 def test_database_is_not_publicly_accessible_and_lives_in_the_private_subnets() -> None:
@@ -38,12 +38,34 @@ def test_database_admits_only_the_cluster_security_group_on_5432() -> None:
     assert all(not r.get("cidrBlocks") for r in group["ingress"])
 
 
-def test_database_storage_and_insights_are_encrypted_with_its_own_key() -> None:
-    run = dev()
-    key_arn = run.one("aws:kms/key:Key", "postgres-key").outputs["arn"]
-    db = run.one(INSTANCE).inputs
+def test_database_storage_and_insights_are_encrypted_with_its_own_key(prod: StackRun) -> None:
+    key_arn = prod.one("aws:kms/key:Key", "postgres-key").outputs["arn"]
+    db = prod.one(INSTANCE).inputs
     assert db["storageEncrypted"] is True
     assert db["kmsKeyId"] == db["performanceInsightsKmsKeyId"] == key_arn
+
+
+def test_the_micro_dev_database_runs_without_performance_insights() -> None:
+    db = dev().one(INSTANCE).inputs
+    assert db["performanceInsightsEnabled"] is False and "performanceInsightsKmsKeyId" not in db
+
+
+def test_exported_database_logs_go_to_log_groups_pulumi_owns_with_retention() -> None:
+    run = dev()
+    groups = {g.inputs["name"]: g for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    instance = run.one(INSTANCE)
+    for log in instance.inputs["enabledCloudwatchLogsExports"]:
+        group = groups[f"/aws/rds/instance/mlops-dev-mlflow/{log}"]
+        assert group.inputs["retentionInDays"] == 14
+        assert run.depends_on(instance, group)
+
+
+def test_production_database_has_enhanced_monitoring_and_may_take_a_major_upgrade(prod: StackRun) -> None:
+    db = prod.one(INSTANCE).inputs
+    role = prod.one("aws:iam/role:Role", "postgres-monitoring")
+    assert db["monitoringInterval"] == 60 and db["monitoringRoleArn"] == role.outputs["arn"]
+    assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    assert db["allowMajorVersionUpgrade"] is True
 
 
 def test_database_refuses_connections_without_tls() -> None:

@@ -12,7 +12,8 @@ from tests.clouds.aws.conftest import dev
 def test_every_identity_uses_pod_identity_with_no_service_account_annotations(contract: dict[str, Any]) -> None:
     identities = contract["identities"]
     assert {"mlflow", "kserve-inference", "argo-workflows", "external-secrets", "karpenter"} <= set(identities)
-    assert {"aws-load-balancer-controller", "team-fraud", "team-search"} <= set(identities)
+    assert {"team-fraud", "team-search"} <= set(identities)
+    assert "aws-load-balancer-controller" not in identities  # dev publishes nothing: no LBC, no role
     for identity in identities.values():
         assert identity["annotations"] == {} and identity["podLabels"] == {}
         assert identity["principal"].startswith("arn:aws:iam::123456789012:role/")

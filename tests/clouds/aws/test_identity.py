@@ -33,7 +33,6 @@ def test_every_platform_workload_is_bound_to_its_own_role_by_pod_identity() -> N
         Workloads.ARGO_SERVER,
         Workloads.EXTERNAL_SECRETS,
         Workloads.KARPENTER,
-        Workloads.AWS_LOAD_BALANCER_CONTROLLER,
         Workloads.team("fraud"),
         Workloads.team("search"),
     ]

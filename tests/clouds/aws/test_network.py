@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
@@ -102,3 +103,17 @@ def test_subnet_plan_puts_large_private_subnets_first() -> None:
 def test_subnet_plan_refuses_a_vpc_too_small_for_the_subnets() -> None:
     with pytest.raises(ValueError, match="cannot hold"):
         AwsSettings().subnet_plan(ipaddress.IPv4Network("10.40.0.0/18"))
+
+
+def test_flow_log_role_trusts_vpc_flow_logs_only_for_this_accounts_flow_logs() -> None:
+    role = dev().one("aws:iam/role:Role", "network-flow-logs")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"},
+    }
+
+
+def test_dev_aggregates_flow_logs_over_ten_minutes() -> None:
+    assert dev().one("aws:ec2/flowLog:FlowLog").inputs["maxAggregationInterval"] == 600

@@ -7,6 +7,8 @@ from typing import Any
 from offline.harness import StackRun
 from tests.clouds.aws.conftest import dev
 
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
 KARPENTER_ONLY = (
     "aws:sqs/queue:Queue",
     "aws:sqs/queuePolicy:QueuePolicy",
@@ -43,9 +45,15 @@ def test_without_the_node_autoscaler_karpenter_is_not_installed_or_exported(lean
     assert "karpenterInterruptionQueue" not in lean.outputs
 
 
-def test_without_the_gateway_no_load_balancer_controller_role_exists(lean: StackRun) -> None:
-    assert "identity-aws-load-balancer-controller" in role_names(dev())
+def test_without_the_gateway_no_load_balancer_controller_role_exists(lean: StackRun, published: StackRun) -> None:
+    assert "identity-aws-load-balancer-controller" in role_names(published)
     assert "identity-aws-load-balancer-controller" not in role_names(lean)
+
+
+def test_the_load_balancer_controller_has_a_role_exactly_where_it_is_installed(published: StackRun) -> None:
+    for run in (dev(), published):
+        installed = any(r.inputs.get("name") == "aws-load-balancer-controller" for r in run.of_type(RELEASE))
+        assert ("identity-aws-load-balancer-controller" in role_names(run)) == installed, run.stack
 
 
 def test_without_the_gateway_the_contract_has_no_load_balancer_controller_identity(

@@ -39,8 +39,18 @@ def test_flow_log_retention_must_be_a_period_cloudwatch_accepts() -> None:
 
 
 def test_production_must_pin_the_karpenter_ami() -> None:
-    (problem,) = _problems(environment="prod")
+    (problem,) = _problems(environment="prod", aws={"region": "eu-west-1", "controlPlaneLogRetentionDays": 365})
     assert problem.startswith("mlops-platform:aws.karpenterAmiAlias:")
+
+
+def test_production_keeps_the_audit_log_at_least_a_year() -> None:
+    pinned = {"region": "eu-west-1", "karpenterAmiAlias": "al2023@v20261101"}
+    (problem,) = _problems(environment="prod", aws=pinned)
+    assert problem.startswith("mlops-platform:aws.controlPlaneLogRetentionDays: audit logs would be kept 30 days")
+    (problem,) = _problems(
+        environment="prod", aws={**pinned, "controlPlaneLogRetentionDays": 365, "controlPlaneLogs": ["api"]}
+    )
+    assert problem.startswith("mlops-platform:aws.controlPlaneLogs:")
 
 
 def test_a_team_signs_in_with_an_iam_role_arn() -> None:

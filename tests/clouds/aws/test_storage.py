@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from clouds.aws.storage import access_log_bucket_name
 from offline.harness import StackRun
 from tests.clouds.aws.conftest import dev, statements
 
@@ -79,3 +80,13 @@ def test_access_logs_go_to_a_private_log_bucket_when_enabled(prod: StackRun) -> 
 
 def test_dev_has_no_access_log_bucket() -> None:
     assert [b.name for b in dev().of_type(BUCKET)] == ["artifacts"]
+
+
+def test_the_access_log_bucket_keeps_its_name_while_it_fits_and_is_never_longer_than_s3_allows() -> None:
+    account, region = "123456789012", "ap-southeast-2"
+    short = "mlops-dev-artifacts-123456789012-eu-west-1"
+    assert access_log_bucket_name(short, "unused") == f"{short}-logs"
+    longest = f"abcdefghijklmno-staging-artifacts-{account}-{region}"  # 15-character prefix, staging, longest region
+    fallback = f"abcdefghijklmno-staging-logs-{account}-{region}"
+    assert len(longest) <= 63 and len(f"{longest}-logs") > 63
+    assert access_log_bucket_name(longest, fallback) == fallback and len(fallback) <= 63
