@@ -160,8 +160,9 @@ class MlopsPlatform(pulumi.ComponentResource):
             if any(argocd.over_ssh(repo) for repo in enabled.argocd.repositories):
                 layout.external_egress[ARGOCD.namespace] = (22,)  # Git over SSH
 
+        namespace_controllers: list[pulumi.Resource] = []
         if enabled.argo_workflows.enabled:
-            ArgoWorkflows(
+            pipelines = ArgoWorkflows(
                 "argo-workflows",
                 ArgoWorkflowsArgs(
                     component=enabled.argo_workflows,
@@ -175,6 +176,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 ready,
             )
+            namespace_controllers.append(pipelines.release)
             layout.add(ARGO_WORKFLOWS.namespace, routed=True)
             if enabled.mlflow.enabled:
                 # Pipelines log runs and models to MLflow.
@@ -198,7 +200,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             layout.add(MLFLOW.namespace, routed=True)
 
         if enabled.kserve.enabled:
-            Kserve(
+            serving = Kserve(
                 "kserve",
                 KserveArgs(
                     version=pinned(KSERVE, enabled.kserve),
@@ -211,6 +213,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 ready,
             )
+            namespace_controllers.append(serving.release)
             layout.add(KSERVE.namespace)
             layout.add(Workloads.KSERVE_INFERENCE.namespace, routed=True)
 
@@ -279,6 +282,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             pods=pods,
             priority_classes=priorities,
             prometheus=Prometheus(operator_crds=enabled.monitoring.enabled),
+            namespace_controllers=namespace_controllers,
         )
         self.register_outputs({"mlflowUrl": self.mlflow_url})
 
