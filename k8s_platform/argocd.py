@@ -51,6 +51,10 @@ def values(settings: ArgoCdSettings, host: str, pods: PlatformPods) -> dict[str,
         # The chart's presets: soft anti-affinity across nodes (its default) and a soft node affinity.
         "global": {
             "domain": host,
+            # argo-cd 10.1.1 renders a NetworkPolicy per component by default, argocd-server's admitting every
+            # source (`ingress: [{}]`), which would override the tenancy layer's default-deny: the program's
+            # policies are the network design, the chart's are off.
+            "networkPolicy": {"create": False},
             "tolerations": tolerations,
             "priorityClassName": pods.priority_class,
             "affinity": {

@@ -137,6 +137,11 @@ class Gateway(pulumi.ComponentResource):
                     **pods.pod_values(LOAD_BALANCER_CONTROLLER_LABELS, priority=False),
                     "replicaCount": pods.replicas(),
                     "podDisruptionBudget": {"maxUnavailable": 1},
+                    # Its Service mutator is a cluster-wide webhook with failurePolicy Fail: while the controller's
+                    # pods start, every Service anywhere is rejected. The gateway's Service names the controller
+                    # through its `aws-load-balancer-type: external` annotation, so the default-claiming webhook
+                    # is not needed (chart 3.5.0 `enableServiceMutatorWebhook`).
+                    "enableServiceMutatorWebhook": False,
                 },
                 child,
             )

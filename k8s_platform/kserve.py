@@ -87,10 +87,6 @@ class Kserve(pulumi.ComponentResource):
         super().__init__("mlops:platform:Kserve", name, None, opts)
         child = children_of(self, opts)
         ns = namespace_name(namespace(KSERVE.namespace, child))
-        self.model_namespace = namespace_name(
-            namespace(Workloads.KSERVE_INFERENCE.namespace, child, "baseline", labels={SERVES_MODELS_LABEL: "true"})
-        )
-        self._model_service_account(args, child)
 
         crds = helm_release("kserve-crd", KSERVE_CRD, {}, child, version=args.version, namespace=ns)
         self.release = helm_release(
@@ -121,7 +117,16 @@ class Kserve(pulumi.ComponentResource):
             namespace=ns,
         )
         # The controller's webhook validates serving runtimes, so they wait for the controller, not just the CRDs.
-        after_controller = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        ready = list(child.depends_on or [])  # type: ignore[arg-type]
+        after_controller = pulumi.ResourceOptions(parent=self, depends_on=[*ready, self.release])
+        # Models' namespace comes after the controller, so `pulumi destroy` deletes it (and the controller
+        # processes its InferenceServices' finalizers) before the controller goes.
+        self.model_namespace = namespace_name(
+            namespace(
+                Workloads.KSERVE_INFERENCE.namespace, after_controller, "baseline", labels={SERVES_MODELS_LABEL: "true"}
+            )
+        )
+        self._model_service_account(args, after_controller)
         for runtime in RUNTIMES:
             k8s.apiextensions.CustomResource(
                 f"runtime-{runtime.name}",

@@ -170,8 +170,9 @@ class MlopsPlatform(pulumi.ComponentResource):
             if any(argocd.over_ssh(repo) for repo in enabled.argocd.repositories):
                 layout.external_egress[ARGOCD.namespace] = (22,)  # Git over SSH
 
+        namespace_controllers: list[pulumi.Resource] = []
         if enabled.argo_workflows.enabled:
-            ArgoWorkflows(
+            pipelines = ArgoWorkflows(
                 "argo-workflows",
                 ArgoWorkflowsArgs(
                     component=enabled.argo_workflows,
@@ -185,6 +186,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 ready_with(Workloads.ARGO_WORKFLOWS, Workloads.ARGO_SERVER),
             )
+            namespace_controllers.append(pipelines.release)
             layout.add(ARGO_WORKFLOWS.namespace, routed=True)
             if enabled.mlflow.enabled:
                 # Pipelines log runs and models to MLflow.
@@ -208,7 +210,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             layout.add(MLFLOW.namespace, routed=True)
 
         if enabled.kserve.enabled:
-            Kserve(
+            serving = Kserve(
                 "kserve",
                 KserveArgs(
                     version=pinned(KSERVE, enabled.kserve),
@@ -221,6 +223,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                 ),
                 ready_with(Workloads.KSERVE_INFERENCE),
             )
+            namespace_controllers.append(serving.release)
             layout.add(KSERVE.namespace)
             layout.add(Workloads.KSERVE_INFERENCE.namespace, routed=True)
 
@@ -290,6 +293,7 @@ class MlopsPlatform(pulumi.ComponentResource):
             pods=pods,
             priority_classes=priorities,
             prometheus=Prometheus(operator_crds=enabled.monitoring.enabled),
+            namespace_controllers=namespace_controllers,
         )
         self.register_outputs({"mlflowUrl": self.mlflow_url})
 

@@ -17,6 +17,7 @@ from config.model import Environment
 from config.operations import Operations
 from config.teams import Team
 from k8s_platform.catalog import KYVERNO, LOKI, OPENCOST
+from k8s_platform.options import ReadyComponent
 from k8s_platform.placement import PlatformPods
 from k8s_platform.tenancy.admission import Admission, AdmissionArgs
 from k8s_platform.tenancy.network_policies import NetworkPolicies, NetworkPoliciesArgs, PlatformNamespaces
@@ -49,6 +50,9 @@ class PlatformServices:
     priority_classes: pulumi.Resource
     """The PriorityClasses, created by the platform before its own pods; Tenancy's pods wait for them too."""
     prometheus: Prometheus = field(default_factory=Prometheus)
+    namespace_controllers: Sequence[pulumi.Resource] = ()
+    """Controllers whose custom resources users create in team namespaces (the KServe and Argo Workflows
+    releases): team namespaces wait for them, so `pulumi destroy` removes the namespaces first."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class TenancyArgs:
     """The stack's `protect`: team namespaces are protected unless the team is `forceRemove`d."""
 
 
-class Tenancy(pulumi.ComponentResource):
+class Tenancy(ReadyComponent):
     team_namespaces: dict[str, pulumi.Output[str]]
     """Team name -> its namespace."""
 
@@ -72,13 +76,12 @@ class Tenancy(pulumi.ComponentResource):
             pulumi.ResourceOptions(providers=[contract.kubernetes_provider], depends_on=list(contract.cluster_ready)),
             opts,
         )
-        super().__init__("mlops:platform:Tenancy", name, None, opts)
+        super().__init__("mlops:platform:Tenancy", name, opts)
         settings = args.settings
         priorities = platform.priority_classes
-        # A component's depends_on does not reach its children: the add-ons get the cluster's readiness here.
-        after_priorities = pulumi.ResourceOptions(parent=self, depends_on=[priorities, *contract.cluster_ready])
+        after_priorities = self.child(priorities)
 
-        roles = TeamRoles("team-roles", pulumi.ResourceOptions(parent=self))
+        roles = TeamRoles("team-roles", self.child())
         teams = {
             team.name: TeamTenancy(
                 f"team-{team.name}",
@@ -89,7 +92,7 @@ class Tenancy(pulumi.ComponentResource):
                     protect=args.protect,
                     artifact_store=contract.artifact_store,
                 ),
-                pulumi.ResourceOptions(parent=self, depends_on=[priorities, roles]),
+                self.child(priorities, roles, *platform.namespace_controllers),
             )
             for team in args.teams
         }
@@ -157,6 +160,6 @@ class Tenancy(pulumi.ComponentResource):
                 identity_endpoints=contract.identity_endpoints,
                 node_local_dns=contract.node_local_dns,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[*teams.values(), *add_ons]),
+            self.child(*teams.values(), *add_ons),
         )
         self.register_outputs({"teamNamespaces": self.team_namespaces})

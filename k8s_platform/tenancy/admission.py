@@ -22,7 +22,7 @@ from config.operations import AdmissionMode
 from k8s_platform.catalog import KYVERNO
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
-from k8s_platform.options import children_of
+from k8s_platform.options import ReadyComponent
 from k8s_platform.placement import PlatformPods
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
@@ -204,11 +204,10 @@ def cluster_policies(action: AdmissionMode, registry_pattern: pulumi.Input[str])
     }
 
 
-class Admission(pulumi.ComponentResource):
+class Admission(ReadyComponent):
     def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:Admission", name, None, opts)
-        # Kyverno's webhooks fail closed: it installs only once the cluster is ready for it (`opts.depends_on`).
-        ns = namespace(KYVERNO.namespace, children_of(self, opts))
+        super().__init__("mlops:platform:Admission", name, opts)
+        ns = namespace(KYVERNO.namespace, self.child())
         pods = args.pods
         placed = {"priorityClassName": pods.priority_class, "nodeAffinity": pods.node_affinity()}
         controller = {"replicas": 3 if pods.high_availability else 1, **placed}
@@ -224,7 +223,7 @@ class Admission(pulumi.ComponentResource):
                 "cleanupController": helpers,
                 "reportsController": helpers,
             },
-            pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            self.child(ns),
         )
         registries = pulumi.Output.all(*args.allowed_registries).apply(
             lambda regs: image_pattern([*regs, *PLATFORM_INJECTED_IMAGES])
@@ -236,6 +235,6 @@ class Admission(pulumi.ComponentResource):
                 kind="ClusterPolicy",
                 metadata={"name": policy_name},
                 spec={"background": True, "admission": True, **spec},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+                opts=self.child(release),
             )
         self.register_outputs({"failureAction": args.failure_action.value})

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from clouds.contract import Flow, LinkLocalEndpoint, NodeLocalDns, Workloads
+from k8s_platform.options import ReadyComponent
 from k8s_platform.tenancy.teams import TENANT_LABEL
 
 METADATA_ENDPOINT = "169.254.169.254/32"
@@ -199,10 +200,10 @@ def policies_by_namespace(args: NetworkPoliciesArgs) -> dict[str, dict[str, Spec
     return out
 
 
-class NetworkPolicies(pulumi.ComponentResource):
+class NetworkPolicies(ReadyComponent):
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:NetworkPolicies", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("mlops:platform:NetworkPolicies", name, opts)
+        child = self.child()
         for ns, policies in policies_by_namespace(args).items():
             for policy_name, spec in policies.items():
                 k8s.networking.v1.NetworkPolicy(

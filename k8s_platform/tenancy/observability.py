@@ -15,6 +15,7 @@ from config.operations import Loki as LokiSettings
 from k8s_platform.catalog import ALLOY, LOKI, OPENCOST
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
+from k8s_platform.options import ReadyComponent
 from k8s_platform.placement import PlatformPods
 
 LOKI_PORT = 3100
@@ -68,12 +69,12 @@ class LogsArgs:
     pods: PlatformPods
 
 
-class Logs(pulumi.ComponentResource):
+class Logs(ReadyComponent):
     def __init__(self, name: str, args: LogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:Logs", name, None, opts)
+        super().__init__("mlops:platform:Logs", name, opts)
         # baseline, not restricted: neither chart sets a seccomp profile on every container.
-        ns = namespace(LOKI.namespace, pulumi.ResourceOptions(parent=self), pod_security="baseline")
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        ns = namespace(LOKI.namespace, self.child(), pod_security="baseline")
+        in_ns = self.child(ns)
         settings = args.settings
         loki = helm_release(
             "loki",
@@ -128,7 +129,7 @@ class Logs(pulumi.ComponentResource):
                 },
                 "alloy": {"configMap": {"content": ALLOY_CONFIG}, "clustering": {"enabled": True}},
             },
-            pulumi.ResourceOptions(parent=self, depends_on=[loki]),
+            self.child(loki),
         )
         self.register_outputs({"pushUrl": LOKI_PUSH_URL})
 
@@ -144,13 +145,13 @@ class OpenCostArgs:
     pods: PlatformPods
 
 
-class OpenCost(pulumi.ComponentResource):
+class OpenCost(ReadyComponent):
     """OpenCost reads usage from Prometheus and prices it from the cloud its nodes run on (public list prices on
     AWS, Azure and GCP, detected from each node's provider ID; default prices on a local cluster)."""
 
     def __init__(self, name: str, args: OpenCostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:OpenCost", name, None, opts)
-        ns = namespace(OPENCOST.namespace, pulumi.ResourceOptions(parent=self), pod_security="baseline")
+        super().__init__("mlops:platform:OpenCost", name, opts)
+        ns = namespace(OPENCOST.namespace, self.child(), pod_security="baseline")
         helm_release(
             "opencost",
             OPENCOST,
@@ -172,6 +173,6 @@ class OpenCost(pulumi.ComponentResource):
                     "ui": {"enabled": True},
                 },
             },
-            pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+            self.child(ns),
         )
         self.register_outputs({})

@@ -30,6 +30,7 @@ from config.teams import Team, team_is_protected
 from k8s_platform.argo_workflows import S3_CREDENTIALS_SECRET, artifact_repository
 from k8s_platform.namespace import SERVES_MODELS_LABEL, namespace
 from k8s_platform.object_store import credentials_secret
+from k8s_platform.options import ReadyComponent
 from k8s_platform.priorities import PLATFORM_CRITICAL
 
 TENANT_LABEL = "mlops-platform/tenant"
@@ -128,12 +129,12 @@ def team_member_cluster_roles() -> dict[str, dict]:
     }
 
 
-class TeamRoles(pulumi.ComponentResource):
+class TeamRoles(ReadyComponent):
     """The cluster-wide role definitions every team's RoleBindings point at. Defines, never grants."""
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:platform:TeamRoles", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        super().__init__("mlops:platform:TeamRoles", name, opts)
+        child = self.child()
         for role_name, body in team_member_cluster_roles().items():
             k8s.rbac.v1.ClusterRole(
                 role_name,
@@ -157,7 +158,7 @@ class TeamArgs:
     the team's own prefix."""
 
 
-class TeamTenancy(pulumi.ComponentResource):
+class TeamTenancy(ReadyComponent):
     """A team's namespace and everything scoped to it; nothing it creates reaches beyond that namespace."""
 
     namespace: pulumi.Output[str]
@@ -167,20 +168,22 @@ class TeamTenancy(pulumi.ComponentResource):
         team = args.team
         # Protection is inherited by every child, so removing the team's entry fails before anything is deleted.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=team_is_protected(team, args.protect)))
-        super().__init__("mlops:platform:Team", name, None, opts)
+        super().__init__("mlops:platform:Team", name, opts)
         workload = Workloads.team(team.name)
         ns_name = workload.namespace
         experiment_prefix = f"{team.name}/"
         labels = {TENANT_LABEL: "true", TEAM_LABEL: team.name}
 
+        # The namespace waits for the controllers of what members create in it (KServe, Argo Workflows), so on
+        # `pulumi destroy` it is deleted, and its InferenceServices' and Workflows' finalizers run, before them.
         ns = namespace(
             ns_name,
-            pulumi.ResourceOptions(parent=self),
+            self.child(),
             # Teams serve their own models: the gateway's model listener admits their InferenceServices' routes.
             labels={**labels, SERVES_MODELS_LABEL: "true"},
             annotations={EXPERIMENT_PREFIX_ANNOTATION: experiment_prefix},
         )
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        in_ns = self.child(ns)
 
         def meta(object_name: str) -> Any:
             return {"name": object_name, "namespace": ns_name, "labels": labels}
@@ -257,7 +260,7 @@ class TeamTenancy(pulumi.ComponentResource):
             metadata=meta("workflow-executor"),
             role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WORKFLOW_EXECUTOR_ROLE},
             subjects=[{"kind": "ServiceAccount", "name": workload.service_account, "namespace": ns_name}],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[service_account]),
+            opts=self.child(ns, service_account),
         )
         store = args.artifact_store
         artifact_location: dict[str, pulumi.Input[str]] = {}

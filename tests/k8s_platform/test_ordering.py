@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from offline.harness import DeclaredResource, StackRun
+import json
+import runpy
+
+from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
 from tests.k8s_platform.contracts import platform_run
-from tests.k8s_platform.helpers import RELEASE
+from tests.k8s_platform.helpers import RELEASE, release
 
 CRD_OWNER = {
     "cert-manager.io": "cert-manager",
@@ -89,3 +92,65 @@ def test_every_kubernetes_object_goes_to_the_contracts_cluster() -> None:
     objects = [r for r in run.descendants_of(platform) if r.custom and r.type.startswith("kubernetes:")]
     assert objects
     assert {r.provider.split("::")[-2].split("$")[-1] if r.provider else "" for r in objects} == {"cluster"}
+
+
+# The whole program on dev-aws with every add-on on: the edges below are read from its dependency graph.
+WITH_ADD_ONS = {"mlops-platform:operations": {"loki": {"enabled": True}, "opencost": {"enabled": True}}}
+_whole: dict[str, StackRun] = {}
+
+
+def _whole_run() -> StackRun:
+    if "run" not in _whole:
+        config, secret_keys = stack_file_config("dev-aws")
+        config.update({key: json.dumps(value) for key, value in WITH_ADD_ONS.items()})
+        _whole["run"] = run_program(
+            lambda: runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__"),
+            "dev-aws-add-ons",
+            config,
+            secret_keys,
+        )
+    return _whole["run"]
+
+
+def _waits_for(run: StackRun, resource: DeclaredResource) -> set[str]:
+    """Every URN `resource` waits for, transitively: waiting for a component is waiting for all it contains."""
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen:
+            continue
+        seen.add(urn)
+        found = [r for r in run.resources if r.urn == urn]
+        if found:
+            todo += found[0].dependencies
+            todo += [d.urn for d in run.descendants_of(found[0])]
+    return seen
+
+
+def test_every_release_and_namespace_waits_for_the_system_nodes_and_the_priority_classes() -> None:
+    run = _whole_run()
+    (nodes,) = [r for r in run.of_type("aws:eks/nodeGroup:NodeGroup") if "system" in r.name]
+    priority_classes = {r.urn for r in run.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")}
+    waiting = [*run.of_type(RELEASE), *run.of_type("kubernetes:core/v1:Namespace")]
+    assert {"kyverno", "loki", "alloy", "opencost"} <= {r.name for r in waiting}
+    for resource in waiting:
+        waits = _waits_for(run, resource)
+        assert nodes.urn in waits, resource.name
+        assert priority_classes <= waits, resource.name
+
+
+def test_namespaces_where_users_create_inference_services_and_workflows_go_before_their_controllers() -> None:
+    run = _whole_run()
+    controllers = {r.name: r.urn for r in run.of_type(RELEASE) if r.name in ("kserve", "argo-workflows")}
+    assert len(controllers) == 2
+    namespaces = {r.get("metadata.name"): r for r in run.of_type("kubernetes:core/v1:Namespace")}
+    # Destroy runs in reverse: a namespace that waits for a controller is deleted, finalizers and all, first.
+    assert controllers["kserve"] in _waits_for(run, namespaces["models"])
+    for team in ("team-fraud", "team-search"):
+        assert set(controllers.values()) <= _waits_for(run, namespaces[team]), team
+
+
+def test_aws_load_balancer_controller_installs_no_cluster_wide_fail_closed_service_webhook() -> None:
+    controller = release(platform_run("aws-karpenter"), "aws-load-balancer-controller").inputs["values"]
+    assert controller["enableServiceMutatorWebhook"] is False

@@ -148,3 +148,16 @@ def test_prometheus_admits_akss_keda_add_on_from_kube_system():
     (rule,) = _stack_policy("dev-azure", "monitoring", "allow-from-kube-system")["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 9090}]
     assert _namespaces_of(rule["from"][0]) == ["kube-system"]
+
+
+ARGOCD_CHART_NETWORK_POLICY_DEFAULT = {"chart": "argo-cd", "version": "10.1.1", "global.networkPolicy.create": True}
+"""Fact from argoproj/argo-helm, tag argo-cd-10.1.1, charts/argo-cd/values.yaml: every component's NetworkPolicy is
+rendered unless turned off, argocd-server's with `ingress: [{}]` (templates/argocd-server/networkpolicy.yaml)."""
+
+
+def test_argocd_chart_renders_none_of_its_own_network_policies():
+    from k8s_platform.catalog import ARGOCD
+    from tests.k8s_platform.helpers import values
+
+    assert ARGOCD.version == ARGOCD_CHART_NETWORK_POLICY_DEFAULT["version"]
+    assert values(stack_run("dev-aws"), "argocd")["global"]["networkPolicy"] == {"create": False}
