@@ -145,6 +145,8 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     "workflowDefaults": {
                         "spec": {
                             "serviceAccountName": runner.service_account,
+                            # Steps are user work: they run on the CPU spot pool, whatever it is tainted with.
+                            "tolerations": pods.workload_pod_tolerations(),
                             "podMetadata": {"labels": dict(args.identity.pod_labels)},
                             "ttlStrategy": {"secondsAfterCompletion": 7 * 24 * 3600},
                         }
@@ -155,6 +157,14 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     **pods.pod_values(SERVER_LABELS),
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
+                },
+                # The CRD install Job is a pre-install/upgrade hook (chart 1.0.18 `crds.upgradeJob`): an untolerated
+                # hook on a fully tainted cluster (AKS) never runs and the release times out.
+                "crds": {
+                    "upgradeJob": {
+                        "tolerations": pods.tolerations(),
+                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                    }
                 },
                 "useStaticCredentials": store.credentials is not None,
                 "artifactRepository": {"archiveLogs": True, **artifact_repository(store)},

@@ -187,7 +187,14 @@ class GpuSupport(pulumi.ComponentResource):
         helm_release(
             "nvidia-device-plugin",
             NVIDIA_DEVICE_PLUGIN,
-            {"tolerations": [GPU_TOLERATION, *spot, {"key": "CriticalAddonsOnly", "operator": "Exists"}]},
+            {
+                "tolerations": [GPU_TOLERATION, *spot, {"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                # Node Feature Discovery (subchart, condition `nfd.enabled,gfd.enabled` at 0.20.0) stays off
+                # explicitly: it would only label GPU nodes, which every foundation labels
+                # `nvidia.com/gpu.present=true` itself (the plugin's affinity accepts it), and its master, worker and
+                # prune hook would be untolerated pods on a tainted cluster.
+                "nfd": {"enabled": False},
+            },
             child,
             version=args.device_plugin_version,
             namespace=ns,

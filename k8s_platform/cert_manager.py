@@ -111,7 +111,16 @@ class CertManager(pulumi.ComponentResource):
                                                     "namespace": ENVOY_GATEWAY.namespace,
                                                     "sectionName": "http",
                                                 }
-                                            ]
+                                            ],
+                                            # The solver pods cert-manager starts per challenge: on the system
+                                            # pool like the controller, or they never run on a tainted cluster.
+                                            "podTemplate": {
+                                                "spec": {
+                                                    "tolerations": pods.tolerations(),
+                                                    "affinity": pods.affinity(),
+                                                    "priorityClassName": pods.priority_class,
+                                                }
+                                            },
                                         }
                                     }
                                 }

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from clouds.contract import ArtifactStore, WorkloadIdentity, Workloads
-from config.model import GPU_TAINT
+from clouds.machines import Allocatable
+from config.model import GPU_RUNTIME_MINIMUM_CPU_MILLICORES, GPU_RUNTIME_MINIMUM_MEMORY_MIB, GPU_TAINT
 from k8s_platform.catalog import ENVOY_GATEWAY, KSERVE, KSERVE_CRD
 from k8s_platform.cert_manager import GATEWAY_NAME
 from k8s_platform.helm import helm_release
@@ -29,6 +30,16 @@ RUNTIME_VERSION = KSERVE.version
 S3_SECRET = "model-storage-s3"
 METRICS_PORT = 8080
 """Where every runtime below serves /metrics (KServe's `prometheus.kserve.io/port`)."""
+SPOT_NODE_TERMS = (
+    # One term per cloud's spot label; terms are ORed, so a GPU model server may run only on spot capacity
+    # wherever it is. Karpenter: `karpenter.sh/capacity-type` (karpenter.sh docs, well-known labels); AKS:
+    # `kubernetes.azure.com/scalesetpriority` (learn.microsoft.com/azure/aks/spot-node-pool); GKE:
+    # `cloud.google.com/gke-spot` (cloud.google.com/kubernetes-engine/docs/how-to/spot-vms), which also makes
+    # node auto-provisioning create spot pools only, never an on-demand GPU pool.
+    {"matchExpressions": [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}]},
+    {"matchExpressions": [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "In", "values": ["spot"]}]},
+    {"matchExpressions": [{"key": "cloud.google.com/gke-spot", "operator": "In", "values": ["true"]}]},
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class KserveArgs:
     pods: PlatformPods
     spot_tolerations: Sequence[Mapping[str, str]] = ()
     """The cloud's own spot taints: the GPU runtime runs on spot GPU nodes."""
+    gpu_pod: Allocatable | None = None
+    """The largest pod every GPU pool machine type fits (`clouds.machines`); None without known machines (local)."""
     requires: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """cert-manager (webhook certificates) and the Gateway API CRDs the controller watches."""
 
@@ -122,7 +135,13 @@ class Kserve(pulumi.ComponentResource):
                 api_version="serving.kserve.io/v1alpha1",
                 kind="ClusterServingRuntime",
                 metadata={"name": runtime.name},
-                spec=runtime_spec(runtime, args.version, args.spot_tolerations),
+                spec=runtime_spec(
+                    runtime,
+                    args.version,
+                    args.spot_tolerations,
+                    gpu_pod=args.gpu_pod,
+                    cpu_tolerations=args.pods.workload_pod_tolerations(),
+                ),
                 opts=after_controller,
             )
         self.register_outputs({"deploymentMode": DEPLOYMENT_MODE})
@@ -153,16 +172,32 @@ class Kserve(pulumi.ComponentResource):
         )
 
 
+def gpu_runtime_resources(gpu_pod: Allocatable | None) -> dict[str, Any]:
+    """The GPU runtime fills one GPU node: requests are what every GPU pool machine leaves to one pod (rounded
+    down), with the memory limit equal to the request so the model server is never the node's first OOM victim.
+    Config refuses pools whose machines leave less than the minimum; without machine facts (local) the runtime
+    asks for that minimum."""
+    cpu = gpu_pod.cpu_millicores // 100 * 100 if gpu_pod else GPU_RUNTIME_MINIMUM_CPU_MILLICORES
+    memory = gpu_pod.memory_mib // 256 * 256 if gpu_pod else GPU_RUNTIME_MINIMUM_MEMORY_MIB
+    return {
+        "requests": {"cpu": f"{cpu}m", "memory": f"{memory}Mi", "nvidia.com/gpu": "1"},
+        "limits": {"memory": f"{memory}Mi", "nvidia.com/gpu": "1"},
+    }
+
+
 def runtime_spec(
-    runtime: ServingRuntime, version: str, spot_tolerations: Sequence[Mapping[str, str]] = ()
+    runtime: ServingRuntime,
+    version: str,
+    spot_tolerations: Sequence[Mapping[str, str]] = (),
+    *,
+    gpu_pod: Allocatable | None = None,
+    cpu_tolerations: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
-    """A ClusterServingRuntime; GPU runtimes request a GPU and tolerate the GPU pool's taint."""
+    """A ClusterServingRuntime; GPU runtimes request a GPU, fit the GPU pool's machines, tolerate its taints and
+    run only on spot nodes; CPU runtimes tolerate the CPU spot pool (on AKS every pool is tainted)."""
     resources: dict[str, Any] = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}
     if runtime.gpu:
-        resources = {
-            "requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"},
-            "limits": {"memory": "24Gi", "nvidia.com/gpu": "1"},
-        }
+        resources = gpu_runtime_resources(gpu_pod)
     spec: dict[str, Any] = {
         "annotations": {"prometheus.kserve.io/port": str(METRICS_PORT), "prometheus.kserve.io/path": "/metrics"},
         "supportedModelFormats": [{"name": runtime.model_format, "version": "1", "autoSelect": True, "priority": 2}],
@@ -187,4 +222,9 @@ def runtime_spec(
             {"key": GPU_TAINT.key, "operator": "Exists", "effect": GPU_TAINT.effect.value},
             *(dict(t) for t in spot_tolerations),
         ]
+        spec["affinity"] = {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": SPOT_NODE_TERMS}}
+        }
+    elif cpu_tolerations:
+        spec["tolerations"] = [dict(t) for t in cpu_tolerations]
     return spec

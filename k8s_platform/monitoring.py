@@ -189,6 +189,8 @@ class Monitoring(pulumi.ComponentResource):
                 "grafana": {
                     **grafana_admin,
                     "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+                    # The chart's connection test is a `helm test` hook pod nobody runs, untolerated and unsized.
+                    "testFramework": {"enabled": False},
                     **pods.pod_values(),
                 },
                 "kube-state-metrics": pods.pod_values(),
@@ -204,7 +206,21 @@ class Monitoring(pulumi.ComponentResource):
                     "podDisruptionBudget": budget,
                 },
                 "alertmanager": {"alertmanagerSpec": replicated, "podDisruptionBudget": budget},
-                "prometheusOperator": placed,
+                "prometheusOperator": {
+                    **placed,
+                    # The admission-webhook certificate Jobs are Helm hooks (chart 88.5.3
+                    # `prometheusOperator.admissionWebhooks.patch`): they need the same placement as the operator.
+                    "admissionWebhooks": {
+                        "patch": {
+                            **placed,
+                            "priorityClassName": pods.priority_class,
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "32Mi"},
+                                "limits": {"memory": "128Mi"},
+                            },
+                        }
+                    },
+                },
             },
             pulumi.ResourceOptions(parent=self, depends_on=before_grafana),
             version=pinned(KUBE_PROMETHEUS_STACK, args.component),

@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from clouds.contract import Flow, KedaSource, NodeAutoscalerKind, PlatformContract, SecretStoreKind, Workloads
-from config.model import Components, Dns, Environment
+from clouds.contract import (
+    Flow,
+    KedaSource,
+    NodeAutoscalerKind,
+    PlatformContract,
+    SecretStoreKind,
+    Workloads,
+    toleration,
+)
+from clouds.machines import largest_pod_on_every
+from config.model import Components, Dns, Environment, NodePools
 from k8s_platform import argo_workflows, argocd, external_secrets, kserve, mlflow, monitoring
 from k8s_platform.argo_workflows import ArgoWorkflows, ArgoWorkflowsArgs
 from k8s_platform.argocd import ArgoCd, ArgoCdArgs
@@ -60,6 +69,9 @@ class MlopsPlatformArgs:
     components: Components
     dns: Dns
     environment: Environment
+    node_pools: NodePools = field(default_factory=NodePools)
+    """The stack's pools: their taints and machine types size and place the pods users start (workflow steps,
+    model servers)."""
 
 
 class MlopsPlatform(pulumi.ComponentResource):
@@ -81,7 +93,14 @@ class MlopsPlatform(pulumi.ComponentResource):
         # Platform pods name the platform PriorityClass, which must exist before the first of them is created.
         priorities = PriorityClasses("priority-classes", pulumi.ResourceOptions(parent=self))
         ready = pulumi.ResourceOptions(parent=self, depends_on=[*contract.cluster_ready, priorities])
-        pods = PlatformPods(contract.platform_placement, high_availability=args.environment != Environment.DEV)
+        pods = PlatformPods(
+            contract.platform_placement,
+            high_availability=args.environment != Environment.DEV,
+            workload_tolerations=(
+                *contract.autoscaling.spot_tolerations,
+                *(toleration(t) for t in args.node_pools.cpu_spot.taints),
+            ),
+        )
         published = dns.publishes_uis
         layout = _Layout()
 
@@ -199,6 +218,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     ingress_domain=INTERNAL_DOMAIN,
                     pods=pods,
                     spot_tolerations=contract.autoscaling.spot_tolerations,
+                    gpu_pod=largest_pod_on_every(contract.cloud, args.node_pools.gpu_spot.machine_types),
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
                 ),
                 ready,
