@@ -17,6 +17,7 @@ from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.object_store import credentials_secret, endpoint_host, s3_endpoint
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 SERVICE = "argo-workflows-server"
 PORT = 2746
@@ -139,6 +140,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     "metricsConfig": {"enabled": True},
                     # One active controller (leader election); the second replica takes over on a drain.
                     **pods.pod_values(CONTROLLER_LABELS),
+                    "resources": SIZES["argo-workflows-controller"],
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
                     # Every workflow runs as the runner (its cloud identity) unless it names another account.
@@ -155,6 +157,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
                 "server": {
                     **server,
                     **pods.pod_values(SERVER_LABELS),
+                    "resources": SIZES["argo-workflows-server"],
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
                 },

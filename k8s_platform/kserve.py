@@ -22,8 +22,11 @@ from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.object_store import AWS_ENV_KEYS, credentials_secret, endpoint_host
 from k8s_platform.options import children_of
-from k8s_platform.placement import PlatformPods
+from k8s_platform.placement import PlatformPods, disruption_budget
 
+CONTROLLER = "kserve-controller-manager"
+CONTROLLER_LABELS = {"control-plane": CONTROLLER}
+"""The controller Deployment kserve-resources v0.20.0 renders, and its selector label."""
 DEPLOYMENT_MODE = "Standard"
 """KServe 0.20's name for raw Kubernetes Deployments (`RawDeployment` is its deprecated alias); no Knative."""
 RUNTIME_VERSION = KSERVE.version
@@ -127,6 +130,7 @@ class Kserve(pulumi.ComponentResource):
             version=args.version,
             namespace=ns,
         )
+        self._controller_availability(args, ns)
         # The controller's webhook validates serving runtimes, so they wait for the controller, not just the CRDs.
         after_controller = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         for runtime in RUNTIMES:
@@ -145,6 +149,23 @@ class Kserve(pulumi.ComponentResource):
                 opts=after_controller,
             )
         self.register_outputs({"deploymentMode": DEPLOYMENT_MODE})
+
+    def _controller_availability(self, args: KserveArgs, ns: pulumi.Input[str]) -> None:
+        """The controller serves fail-closed webhooks for every InferenceService and serving runtime: while it is
+        down no model pod can be created. The chart (v0.20.0) has no replica or priority value for it, so a
+        server-side patch sets them on the Deployment it renders; outside dev two replicas under a budget."""
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        spec: dict[str, Any] = {"template": {"spec": {"priorityClassName": args.pods.priority_class}}}
+        if args.pods.high_availability:
+            spec["replicas"] = args.pods.HA_REPLICAS
+        k8s.apps.v1.DeploymentPatch(
+            "kserve-controller-availability",
+            metadata={"name": CONTROLLER, "namespace": ns},
+            spec=spec,
+            opts=after_release,
+        )
+        if args.pods.high_availability:
+            disruption_budget(CONTROLLER, ns, CONTROLLER_LABELS, after_release)
 
     def _model_service_account(self, args: KserveArgs, child: pulumi.ResourceOptions) -> None:
         workload = Workloads.KSERVE_INFERENCE

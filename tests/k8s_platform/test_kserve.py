@@ -8,7 +8,8 @@ import pytest
 
 from clouds.contract import Workloads
 from clouds.machines import largest_pod, machine_type
-from config.model import GPU_TAINT
+from config.model import GPU_TAINT, Environment
+from k8s_platform.priorities import PLATFORM_CRITICAL
 from offline.harness import stack_file_config
 from tests.conftest import stack_run
 from tests.k8s_platform.contracts import AKS_SPOT_TOLERATION, gcp_identities, platform_run
@@ -108,3 +109,17 @@ def test_gpu_runtime_runs_only_on_spot_capacity() -> None:
         ("kubernetes.azure.com/scalesetpriority", "spot"),
         ("cloud.google.com/gke-spot", "true"),
     }
+
+
+def test_kserve_controller_runs_at_platform_priority() -> None:
+    (patch,) = platform_run("aws-karpenter").of_type("kubernetes:apps/v1:DeploymentPatch")
+    assert patch.get("metadata.name") == "kserve-controller-manager"
+    assert patch.get("spec.template.spec.priorityClassName") == PLATFORM_CRITICAL
+
+
+def test_kserve_controller_is_replicated_under_a_budget_outside_dev() -> None:
+    run = platform_run("aws-karpenter", environment=Environment.PROD)
+    (patch,) = run.of_type("kubernetes:apps/v1:DeploymentPatch")
+    budgets = [p for p in run.of_type("kubernetes:policy/v1:PodDisruptionBudget") if "kserve" in p.name]
+    assert patch.get("spec.replicas") == 2
+    assert [b.get("spec.selector.matchLabels") for b in budgets] == [{"control-plane": "kserve-controller-manager"}]
