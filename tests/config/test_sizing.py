@@ -35,3 +35,30 @@ def test_gpu_pools_of_the_shipped_stacks_fit_the_runtime() -> None:
 
 def test_without_kserve_the_gpu_pool_is_not_sized() -> None:
     assert gpu_problems("aws", ["p9.mega"], components={"kserve": {"enabled": False}}) == []
+
+
+def local_problems(**settings: Any) -> list[str]:
+    try:
+        parse_stack_config({"cloud": "local", **settings}, SOURCE)
+    except ConfigError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
+def test_local_refuses_argocd_high_availability() -> None:
+    (message,) = local_problems(components={"argocd": {"highAvailability": True}})
+    assert message.startswith("mlops-platform:components.argocd.highAvailability: needs 3+ nodes")
+
+
+def test_local_refuses_publishing_uis_with_lets_encrypt() -> None:
+    dns = {
+        "domain": "ml.example.com",
+        "acmeEmail": "ops@example.com",
+        "sso": {"issuer": "https://login.example.com", "clientId": "mlops"},
+    }
+    (message,) = local_problems(dns=dns)
+    assert "HTTP-01" in message and message.startswith("mlops-platform:dns.sso:")
+
+
+def test_the_shipped_local_stack_fits_one_node() -> None:
+    assert local_problems() == []
