@@ -143,6 +143,10 @@ _GCP = [
     _gcp("n2-standard-4", 4, 16),
     _gcp("n2-standard-8", 8, 32),
     _gcp("n2d-standard-4", 4, 16),
+    # N1 takes attached GPUs (T4, V100, P4...) chosen separately by `gpuType`; the table holds its CPU/memory.
+    _gcp("n1-standard-4", 4, 15),
+    _gcp("n1-standard-8", 8, 30),
+    _gcp("n1-standard-16", 16, 60),
     _gcp("t2a-standard-4", 4, 16, arch="arm64"),
     _gcp("g2-standard-4", 4, 16, **_L4),
     _gcp("g2-standard-8", 8, 32, **_L4),
