@@ -23,6 +23,7 @@ platform = MlopsPlatform(
         components=config.components,
         dns=config.dns,
         environment=config.environment,
+        node_pools=config.node_pools,
     ),
 )
 

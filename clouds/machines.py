@@ -143,6 +143,10 @@ _GCP = [
     _gcp("n2-standard-4", 4, 16),
     _gcp("n2-standard-8", 8, 32),
     _gcp("n2d-standard-4", 4, 16),
+    # N1 takes attached GPUs (T4, V100, P4...) chosen separately by `gpuType`; the table holds its CPU/memory.
+    _gcp("n1-standard-4", 4, 15),
+    _gcp("n1-standard-8", 8, 30),
+    _gcp("n1-standard-16", 16, 60),
     _gcp("t2a-standard-4", 4, 16, arch="arm64"),
     _gcp("g2-standard-4", 4, 16, **_L4),
     _gcp("g2-standard-8", 8, 32, **_L4),
@@ -254,3 +258,32 @@ def allocatable(machine: MachineType) -> Allocatable:
         memory_mib=memory_mib - kube_reserved_memory_mib(machine) - EVICTION_HARD_MEMORY_MIB,
         pods=pods(machine),
     )
+
+
+NODE_DAEMONS = Allocatable(cpu_millicores=500, memory_mib=1024, pods=10)
+"""What the DaemonSets on every node request together (CNI, kube-proxy, CSI node, identity agent, node-exporter,
+log agent, GPU device plugin and DCGM exporter on GPU nodes): left free when one pod is sized to fill a node."""
+
+KERNEL_MEMORY_SHARE = 0.05
+"""The kernel and firmware keep a few percent of a machine's nominal memory out of the kubelet's capacity
+(e.g. an 8 GiB m6i.large reports about 7.6 GiB), which the published reservation formulas do not count."""
+
+
+def largest_pod(machine: MachineType) -> Allocatable:
+    """The biggest requests one pod may make and still schedule on an otherwise empty node of `machine`."""
+    node = allocatable(machine)
+    kernel = int(machine.memory_gib * 1024 * KERNEL_MEMORY_SHARE)
+    return Allocatable(
+        cpu_millicores=max(node.cpu_millicores - NODE_DAEMONS.cpu_millicores, 0),
+        memory_mib=max(node.memory_mib - kernel - NODE_DAEMONS.memory_mib, 0),
+        pods=1,
+    )
+
+
+def largest_pod_on_every(cloud: str, names: list[str] | tuple[str, ...]) -> Allocatable | None:
+    """What fits on every machine type of a pool (the autoscaler may start any of them); None if one is unknown."""
+    machines = [machine_type(cloud, name) for name in names]
+    if not machines or any(m is None for m in machines):
+        return None
+    fits = [largest_pod(m) for m in machines if m is not None]
+    return Allocatable(min(f.cpu_millicores for f in fits), min(f.memory_mib for f in fits), 1)

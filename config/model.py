@@ -160,6 +160,13 @@ class GpuSpotNodePool(NodePool):
         return taints
 
 
+GPU_RUNTIME_MINIMUM_CPU_MILLICORES = 2000
+GPU_RUNTIME_MINIMUM_MEMORY_MIB = 8192
+"""The least the Hugging Face (vLLM) GPU runtime is given: vLLM stages weights through host memory and runs a
+tokenizer and API server beside the GPU worker; below this a 7B-class model does not load. The runtime itself
+asks for what the GPU pool's machines leave to one pod (`clouds.machines.largest_pod`)."""
+
+
 class NodePools(Settings):
     system: SystemNodePool = SystemNodePool()
     cpu_spot: CpuSpotNodePool = CpuSpotNodePool()

@@ -11,6 +11,8 @@ from config.azure import AzureSettings
 from config.gcp import GcpSettings
 from config.local import LocalSettings
 from config.model import (
+    GPU_RUNTIME_MINIMUM_CPU_MILLICORES,
+    GPU_RUNTIME_MINIMUM_MEMORY_MIB,
     Cluster,
     Components,
     Database,
@@ -100,9 +102,39 @@ class StackConfig(Settings):
         single = {f"nodePools.{key}.machineTypes" for key, pool in pools.items() if len(pool.machine_types) == 1}
         named = {key for key, _ in machines} | ({key.rsplit(".", 1)[0] for key, _ in machines} & single)
         problems = [(key, message) for key, message in problems if key not in named] + machines
+        problems += self._gpu_runtime_fits()
         if problems:
             raise cross_check_failure(problems)
         return self
+
+    def _gpu_runtime_fits(self) -> list[tuple[str, str]]:
+        """KServe's GPU runtime is sized from the GPU pool's machine types: each must be known and roomy enough."""
+        # Imported here: `clouds/__init__` imports config, and the machine table is a leaf that needs neither.
+        from clouds.machines import largest_pod_on_every
+
+        if self.cloud.cloud == "local" or not self.components.kserve.enabled:
+            return []
+        names = self.node_pools.gpu_spot.machine_types
+        fit = largest_pod_on_every(self.cloud.cloud, names)
+        key = "nodePools.gpuSpot.machineTypes"
+        if fit is None:
+            return [
+                (
+                    key,
+                    f"{names}: the GPU model runtime is sized from the machines' shape and "
+                    f"clouds/machines.py does not know all of these on {self.cloud.cloud}; use a listed type or add it",
+                )
+            ]
+        if fit.cpu_millicores < GPU_RUNTIME_MINIMUM_CPU_MILLICORES or fit.memory_mib < GPU_RUNTIME_MINIMUM_MEMORY_MIB:
+            return [
+                (
+                    key,
+                    f"{names} leave {fit.cpu_millicores}m CPU / {fit.memory_mib}Mi to a model server after the "
+                    f"node's reservations and daemons; the GPU runtime needs at least "
+                    f"{GPU_RUNTIME_MINIMUM_CPU_MILLICORES}m / {GPU_RUNTIME_MINIMUM_MEMORY_MIB}Mi: choose larger types",
+                )
+            ]
+        return []
 
     @property
     def is_dev(self) -> bool:

@@ -17,6 +17,7 @@ from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.object_store import credentials_secret, endpoint_host, s3_endpoint
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 SERVICE = "argo-workflows-server"
 PORT = 2746
@@ -150,12 +151,15 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     "metricsConfig": {"enabled": True},
                     # One active controller (leader election); the second replica takes over on a drain.
                     **pods.pod_values(CONTROLLER_LABELS),
+                    "resources": SIZES["argo-workflows-controller"],
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
                     # Every workflow runs as the runner (its cloud identity) unless it names another account.
                     "workflowDefaults": {
                         "spec": {
                             "serviceAccountName": runner.service_account,
+                            # Steps are user work: they run on the CPU spot pool, whatever it is tainted with.
+                            "tolerations": pods.workload_pod_tolerations(),
                             "podMetadata": {"labels": dict(args.identity.pod_labels)},
                             "ttlStrategy": {"secondsAfterCompletion": 7 * 24 * 3600},
                         }
@@ -170,8 +174,17 @@ class ArgoWorkflows(pulumi.ComponentResource):
                     },
                     "podLabels": dict(server_identity.pod_labels),
                     **pods.pod_values(SERVER_LABELS),
+                    "resources": SIZES["argo-workflows-server"],
                     "replicas": replicas,
                     "pdb": {"enabled": replicas > 1, "maxUnavailable": 1},
+                },
+                # The CRD install Job is a pre-install/upgrade hook (chart 1.0.18 `crds.upgradeJob`): an untolerated
+                # hook on a fully tainted cluster (AKS) never runs and the release times out.
+                "crds": {
+                    "upgradeJob": {
+                        "tolerations": pods.tolerations(),
+                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                    }
                 },
                 "useStaticCredentials": store.credentials is not None,
                 "artifactRepository": {"archiveLogs": True, **artifact_repository(store)},

@@ -17,6 +17,7 @@ from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 SERVICE = "argocd-server"
 PORT = 80
@@ -41,13 +42,25 @@ HA_COMPONENTS = ("controller", "server", "repoServer", "applicationSet")
 """The components that run `replicas` pods in HA mode; each gets a PodDisruptionBudget then."""
 
 
+SIZED_COMPONENTS: dict[str, dict[str, Any]] = {
+    "controller": {"resources": SIZES["argocd-controller"]},
+    "repoServer": {"resources": SIZES["argocd-repo-server"], "copyutil": {"resources": SIZES["argocd-copyutil"]}},
+    "server": {"resources": SIZES["argocd-server"]},
+    "redis": {"resources": SIZES["argocd-redis"]},
+    "applicationSet": {"resources": SIZES["argocd-applicationset"]},
+    "notifications": {"resources": SIZES["argocd-notifications"]},
+    "redisSecretInit": {"resources": SIZES["argocd-redis-secret-init"]},
+}
+"""Every pod the chart (10.1.1) renders with our values, by its values key."""
+
+
 def values(settings: ArgoCdSettings, host: str, pods: PlatformPods) -> dict[str, Any]:
     replicas = 2 if settings.high_availability else 1
     tolerations = pods.tolerations()
     node_affinity = [
         {"key": key, "operator": "In", "values": [value]} for key, value in pods.placement.preferred_node_labels.items()
     ]
-    return {
+    chart_values: dict[str, Any] = {
         # The chart's presets: soft anti-affinity across nodes (its default) and a soft node affinity.
         "global": {
             "domain": host,
@@ -79,6 +92,9 @@ def values(settings: ArgoCdSettings, host: str, pods: PlatformPods) -> dict[str,
             for component in HA_COMPONENTS
         },
     }
+    for component, sized in SIZED_COMPONENTS.items():
+        chart_values[component] = {**chart_values.get(component, {}), **sized}
+    return chart_values
 
 
 class ArgoCd(pulumi.ComponentResource):

@@ -17,6 +17,7 @@ from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 NODE_CLASS = "default"
 """Put on GPU nodes so the device plugin (its default affinity) and DCGM exporter land only there."""
@@ -97,6 +98,7 @@ class Karpenter(pulumi.ComponentResource):
                 # The chart's own affinity (never on a node Karpenter manages, one replica per node) and its
                 # system-cluster-critical priority stay: Karpenter must not run on the capacity it removes.
                 "tolerations": [CRITICAL_ADDONS_ONLY, *args.pods.tolerations()],
+                "controller": {"resources": SIZES["karpenter"]},
                 "replicas": args.pods.replicas(),
                 "podDisruptionBudget": {"name": "karpenter", "maxUnavailable": 1},
             },
@@ -189,7 +191,15 @@ class GpuSupport(pulumi.ComponentResource):
         helm_release(
             "nvidia-device-plugin",
             NVIDIA_DEVICE_PLUGIN,
-            {"tolerations": [GPU_TOLERATION, *spot, {"key": "CriticalAddonsOnly", "operator": "Exists"}]},
+            {
+                "tolerations": [GPU_TOLERATION, *spot, {"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                "resources": SIZES["nvidia-device-plugin"],
+                # Node Feature Discovery (subchart, condition `nfd.enabled,gfd.enabled` at 0.20.0) stays off
+                # explicitly: it would only label GPU nodes, which every foundation labels
+                # `nvidia.com/gpu.present=true` itself (the plugin's affinity accepts it), and its master, worker and
+                # prune hook would be untolerated pods on a tainted cluster.
+                "nfd": {"enabled": False},
+            },
             child,
             version=args.device_plugin_version,
             namespace=ns,

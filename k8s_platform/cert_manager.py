@@ -15,6 +15,7 @@ from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 SELF_SIGNED_ISSUER = "selfsigned"
 ACME_SERVERS = {
@@ -68,9 +69,17 @@ class CertManager(pulumi.ComponentResource):
                 "podLabels": dict(args.identity.pod_labels),
                 "global": {"priorityClassName": pods.priority_class},
                 **placed,
-                "webhook": placed,
-                "cainjector": placed,
-                "startupapicheck": placed,
+                "resources": SIZES["cert-manager-controller"],
+                # The webhook is fail-closed for every cert-manager resource: outside dev it runs two replicas
+                # under a disruption budget, so a drain never leaves certificates unmanageable.
+                "webhook": {
+                    **placed,
+                    "replicaCount": pods.replicas(),
+                    "podDisruptionBudget": {"enabled": pods.high_availability, "maxUnavailable": 1},
+                    "resources": SIZES["cert-manager-webhook"],
+                },
+                "cainjector": {**placed, "resources": SIZES["cert-manager-cainjector"]},
+                "startupapicheck": {**placed, "resources": SIZES["cert-manager-startupapicheck"]},
             },
             pulumi.ResourceOptions(parent=self, depends_on=list(args.gateway_api_crds)),
             version=args.version,
@@ -111,7 +120,16 @@ class CertManager(pulumi.ComponentResource):
                                                     "namespace": ENVOY_GATEWAY.namespace,
                                                     "sectionName": "http",
                                                 }
-                                            ]
+                                            ],
+                                            # The solver pods cert-manager starts per challenge: on the system
+                                            # pool like the controller, or they never run on a tainted cluster.
+                                            "podTemplate": {
+                                                "spec": {
+                                                    "tolerations": pods.tolerations(),
+                                                    "affinity": pods.affinity(),
+                                                    "priorityClassName": pods.priority_class,
+                                                }
+                                            },
                                         }
                                     }
                                 }

@@ -20,6 +20,7 @@ from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 STORE_NAME = "platform"
 SEED_NAMESPACE = "platform-secrets"
@@ -57,8 +58,15 @@ class ExternalSecrets(pulumi.ComponentResource):
                 "podLabels": dict(args.identity.pod_labels),
                 "serviceMonitor": {"enabled": False},
                 **args.pods.pod_values(),
-                "webhook": args.pods.pod_values(),
-                "certController": args.pods.pod_values(),
+                "resources": SIZES["external-secrets"],
+                # The webhook validates every ExternalSecret and fails closed: two replicas and a budget outside dev.
+                "webhook": {
+                    **args.pods.pod_values(),
+                    "replicaCount": args.pods.replicas(),
+                    "podDisruptionBudget": {"enabled": args.pods.high_availability},
+                    "resources": SIZES["external-secrets-webhook"],
+                },
+                "certController": {**args.pods.pod_values(), "resources": SIZES["external-secrets-cert-controller"]},
             },
             child,
             version=args.version,

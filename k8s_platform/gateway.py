@@ -21,6 +21,7 @@ from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import NAME_LABEL, SERVES_MODELS_LABEL, namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 GATEWAY_CLASS = "envoy"
 PROXY_NAME = "platform-proxy"
@@ -114,7 +115,7 @@ class Gateway(pulumi.ComponentResource):
             ENVOY_GATEWAY,
             {
                 "deployment": {"priorityClassName": pods.priority_class, "pod": placed},
-                "certgen": {"job": placed},
+                "certgen": {"job": {**placed, "resources": SIZES["envoy-gateway-certgen"]}},
             },
             child,
             version=pinned(ENVOY_GATEWAY, args.component),

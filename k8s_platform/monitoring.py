@@ -18,6 +18,7 @@ from k8s_platform.helm import helm_release, pinned
 from k8s_platform.namespace import namespace, namespace_name
 from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
+from k8s_platform.sizing import SIZES
 
 GRAFANA_SERVICE = "kube-prometheus-stack-grafana"
 GRAFANA_PORT = 80
@@ -188,6 +189,7 @@ class Monitoring(pulumi.ComponentResource):
         placed = {"tolerations": pods.tolerations(), "affinity": pods.affinity()}
         # Prometheus and Alertmanager keep the chart's soft anti-affinity preset; the affinity adds the node pool.
         replicated = {**placed, "priorityClassName": pods.priority_class, "replicas": replicas}
+        sized = {"resources": SIZES["grafana"], "sidecar": {"resources": SIZES["grafana-sidecar"]}}
         budget = {"enabled": replicas > 1, "minAvailable": 1}
         self.release = helm_release(
             "kube-prometheus-stack",
@@ -197,10 +199,14 @@ class Monitoring(pulumi.ComponentResource):
                 # Subcharts (grafana 12.11.1, kube-state-metrics 8.4.0) read `priorityClassName` in their templates.
                 "grafana": {
                     **grafana_admin,
-                    "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+                    "resources": sized["resources"],
+                    "sidecar": {**sized["sidecar"], "dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+                    # The chart's connection test is a `helm test` hook pod nobody runs, untolerated and unsized.
+                    "testFramework": {"enabled": False},
                     **pods.pod_values(),
                 },
-                "kube-state-metrics": pods.pod_values(),
+                "kube-state-metrics": {**pods.pod_values(), "resources": SIZES["kube-state-metrics"]},
+                "prometheus-node-exporter": {"resources": SIZES["node-exporter"]},
                 "prometheus": {
                     "prometheusSpec": {
                         # Pick up every ServiceMonitor, PodMonitor and rule, not only this release's.
@@ -209,11 +215,30 @@ class Monitoring(pulumi.ComponentResource):
                         "ruleSelectorNilUsesHelmValues": False,
                         "retention": "15d",
                         **replicated,
+                        "resources": SIZES["prometheus"],
                     },
                     "podDisruptionBudget": budget,
                 },
-                "alertmanager": {"alertmanagerSpec": replicated, "podDisruptionBudget": budget},
-                "prometheusOperator": placed,
+                "alertmanager": {
+                    "alertmanagerSpec": {**replicated, "resources": SIZES["alertmanager"]},
+                    "podDisruptionBudget": budget,
+                },
+                "prometheusOperator": {
+                    **placed,
+                    "resources": SIZES["prometheus-operator"],
+                    # The admission-webhook certificate Jobs are Helm hooks (chart 88.5.3
+                    # `prometheusOperator.admissionWebhooks.patch`): they need the same placement as the operator.
+                    "admissionWebhooks": {
+                        "patch": {
+                            **placed,
+                            "priorityClassName": pods.priority_class,
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "32Mi"},
+                                "limits": {"memory": "128Mi"},
+                            },
+                        }
+                    },
+                },
                 **({} if args.control_plane_metrics else {key: {"enabled": False} for key in CONTROL_PLANE_MONITORS}),
             },
             pulumi.ResourceOptions(parent=self, depends_on=before_grafana),

@@ -27,6 +27,10 @@ class PlatformPods:
     high_availability: bool
     """Outside dev: replicated services run `HA_REPLICAS` pods, spread over nodes, under a disruption budget."""
     priority_class: str = PLATFORM_CRITICAL
+    workload_tolerations: tuple[Mapping[str, str], ...] = ()
+    """For pods the platform starts on behalf of users (workflow steps, CPU model servers): the CPU spot pool's
+    taints, configured and cloud-added (AKS's spot taint). On a cluster where every pool is tainted, a pod
+    without them never schedules."""
 
     HA_REPLICAS = 2
 
@@ -35,6 +39,9 @@ class PlatformPods:
 
     def tolerations(self) -> list[dict[str, str]]:
         return [dict(t) for t in self.placement.tolerations]
+
+    def workload_pod_tolerations(self) -> list[dict[str, str]]:
+        return [dict(t) for t in self.workload_tolerations]
 
     def node_affinity(self) -> dict[str, Any]:
         """Prefer (not require) the system pool, so a missing label never leaves a controller pending."""

@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from clouds.contract import Flow, KedaSource, NodeAutoscalerKind, PlatformContract, SecretStoreKind, Workload, Workloads
-from config.model import Components, Dns, Environment
+from clouds.contract import (
+    Flow,
+    KedaSource,
+    NodeAutoscalerKind,
+    PlatformContract,
+    SecretStoreKind,
+    Workload,
+    Workloads,
+    toleration,
+)
+from clouds.machines import largest_pod_on_every
+from config.model import Components, Dns, Environment, NodePools
 from k8s_platform import argo_workflows, argocd, external_secrets, kserve, mlflow, monitoring
 from k8s_platform.argo_workflows import ArgoWorkflows, ArgoWorkflowsArgs
 from k8s_platform.argocd import ArgoCd, ArgoCdArgs
@@ -63,6 +73,9 @@ class MlopsPlatformArgs:
     components: Components
     dns: Dns
     environment: Environment
+    node_pools: NodePools = field(default_factory=NodePools)
+    """The stack's pools: their taints and machine types size and place the pods users start (workflow steps,
+    model servers)."""
 
 
 class MlopsPlatform(pulumi.ComponentResource):
@@ -92,7 +105,14 @@ class MlopsPlatform(pulumi.ComponentResource):
             needs = [r for w in workloads for r in contract.identity_for(w).ready]
             return pulumi.ResourceOptions.merge(ready, pulumi.ResourceOptions(depends_on=[*needs, *also]))
 
-        pods = PlatformPods(contract.platform_placement, high_availability=args.environment != Environment.DEV)
+        pods = PlatformPods(
+            contract.platform_placement,
+            high_availability=args.environment != Environment.DEV,
+            workload_tolerations=(
+                *contract.autoscaling.spot_tolerations,
+                *(toleration(t) for t in args.node_pools.cpu_spot.taints),
+            ),
+        )
         published = dns.publishes_uis
         layout = _Layout()
 
@@ -219,6 +239,7 @@ class MlopsPlatform(pulumi.ComponentResource):
                     exposure=model_exposure(dns, enabled.kserve.public_api),
                     pods=pods,
                     spot_tolerations=contract.autoscaling.spot_tolerations,
+                    gpu_pod=largest_pod_on_every(contract.cloud, args.node_pools.gpu_spot.machine_types),
                     requires=[*([cert_manager.release] if cert_manager else []), *gateway_api],
                 ),
                 ready_with(Workloads.KSERVE_INFERENCE),

@@ -44,7 +44,10 @@ class Postgres(pulumi.ComponentResource):
         operator = helm_release(
             "cloudnative-pg",
             CLOUDNATIVE_PG,
-            {"crds": {"create": True}, "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}}},
+            {
+                "crds": {"create": True},
+                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            },
             pulumi.ResourceOptions(parent=self, depends_on=[operator_ns]),
         )
 

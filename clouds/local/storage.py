@@ -20,8 +20,11 @@ from clouds.contract import ArtifactStore, ArtifactStoreKind, S3Credentials
 from k8s_platform.catalog import SEAWEEDFS
 from k8s_platform.helm import helm_release
 from k8s_platform.namespace import namespace
+from k8s_platform.pod_security import enabled, restricted_container, restricted_pod
 
 S3_PORT = 8333
+SEAWEEDFS_UID = 1000
+"""A non-root user for the SeaweedFS image (its default user is root); `fsGroup` gives it the data volume."""
 CREDENTIALS_SECRET = "object-store-admin"
 S3_CONFIG_KEY = "seaweedfs_s3_config"
 """The key SeaweedFS reads its S3 identities from (`-s3.config`) in the secret named by `existingConfigSecret`."""
@@ -68,6 +71,13 @@ class ObjectStore(pulumi.ComponentResource):
             opts=in_ns,
         )
 
+        # `object-store` enforces Pod Security `restricted`: both pods the chart renders need a restricted
+        # context, each read from its own keys (chart 4.44.0: the all-in-one Deployment reads `allInOne.*`, the
+        # bucket hook Job `templates/shared/post-install-bucket-hook.yaml` reads `filer.*` even with the filer off).
+        pod_security = {
+            "podSecurityContext": enabled(restricted_pod(SEAWEEDFS_UID)),
+            "containerSecurityContext": enabled(restricted_container()),
+        }
         release = helm_release(
             "seaweedfs",
             SEAWEEDFS,
@@ -75,14 +85,22 @@ class ObjectStore(pulumi.ComponentResource):
                 # One pod runs master, volume, filer and the S3 gateway: right-sized for a laptop.
                 "master": {"enabled": False},
                 "volume": {"enabled": False},
-                "filer": {"enabled": False},
+                "filer": {"enabled": False, **pod_security},
                 "allInOne": {
                     "enabled": True,
+                    **pod_security,
                     "s3": {
                         "enabled": True,
                         "enableAuth": True,
                         "existingConfigSecret": CREDENTIALS_SECRET,
                         "createBuckets": [{"name": args.bucket, "anonymousRead": False, "versioning": "Enabled"}],
+                        # The hook runs `weed shell` once per install/upgrade.
+                        "createBucketsHook": {
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "64Mi"},
+                                "limits": {"memory": "256Mi"},
+                            }
+                        },
                     },
                     "data": {
                         "type": "persistentVolumeClaim",

@@ -33,6 +33,8 @@ BUDGETS: dict[tuple[str, str], str] = {
     ("karpenter", "replicas"): "podDisruptionBudget.maxUnavailable",
     ("aws-load-balancer-controller", "replicaCount"): "podDisruptionBudget.maxUnavailable",
     ("mlflow", "replicaCount"): DECLARED,
+    ("cert-manager", "webhook.replicaCount"): "webhook.podDisruptionBudget.enabled",
+    ("external-secrets", "webhook.replicaCount"): "webhook.podDisruptionBudget.enabled",
     ("alloy", "controller.replicas"): "controller.podDisruptionBudget.enabled",
     ("kyverno", "admissionController.replicas"): CHART_ADDS_BUDGET,
     ("kyverno", "backgroundController.replicas"): CHART_ADDS_BUDGET,

@@ -10,7 +10,7 @@ import pytest
 from k8s_platform.priorities import PLATFORM_CRITICAL
 from offline.harness import DeclaredResource, StackRun
 from tests.conftest import stack_run
-from tests.k8s_platform.contracts import AKS_SYSTEM_POOL, EKS_SYSTEM_POOL, platform_run
+from tests.k8s_platform.contracts import AKS_SPOT_TOLERATION, AKS_SYSTEM_POOL, EKS_SYSTEM_POOL, platform_run
 from tests.k8s_platform.helpers import RELEASE, custom_resources, values
 
 NODE_DAEMONS = {"nvidia-device-plugin", "dcgm-exporter"}
@@ -20,6 +20,8 @@ CHART_PRIORITY_KEPT = {"karpenter", "aws-load-balancer-controller"}
 """Their charts default to system-cluster-critical, which already outranks the platform class."""
 NO_PRIORITY_VALUE = {"kserve"}
 """kserve-resources v0.20.0 has no priorityClassName value for its controller."""
+USER_WORK = {"workflowDefaults"}
+"""Values for pods users start (workflow steps): they run on the CPU spot pool, not the system pool."""
 
 
 def _controllers(run: StackRun) -> list[DeclaredResource]:
@@ -31,6 +33,8 @@ def _all_under(node: Any, key: str) -> list[Any]:
     found: list[Any] = []
     if isinstance(node, dict):
         for k, v in node.items():
+            if k in USER_WORK:
+                continue
             found += [v] if k == key else []
             found += _all_under(v, key)
     elif isinstance(node, list):
@@ -101,3 +105,49 @@ def test_the_platform_priority_class_exists_before_any_platform_release() -> Non
     run.one("kubernetes:scheduling.k8s.io/v1:PriorityClass", PLATFORM_CRITICAL)
     for release in run.of_type(RELEASE):
         assert PLATFORM_CRITICAL in _waits_for(run, release), release.name
+
+
+HOOK_JOB_TOLERATIONS = {
+    # Where each chart's Helm hook Jobs read their tolerations, at the pinned versions:
+    # argo-workflows 1.0.18 templates/crds-install-job.yaml (pre-install/pre-upgrade CRD Job);
+    # kube-prometheus-stack 88.5.3 templates/prometheus-operator/admission-webhooks/job-patch/*.yaml;
+    # cert-manager v1.21.1 templates/startupapicheck-job.yaml (post-install).
+    "argo-workflows": ("crds", "upgradeJob", "tolerations"),
+    "kube-prometheus-stack": ("prometheusOperator", "admissionWebhooks", "patch", "tolerations"),
+    "cert-manager": ("startupapicheck", "tolerations"),
+}
+
+
+def _at(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        tree = (tree or {}).get(key)
+    return tree
+
+
+@pytest.mark.parametrize("release", sorted(HOOK_JOB_TOLERATIONS))
+def test_helm_hook_jobs_tolerate_the_aks_system_pool_taint(release: str) -> None:
+    tolerations = _at(values(platform_run("azure-blob-keda-addon"), release), HOOK_JOB_TOLERATIONS[release])
+    assert AKS_SYSTEM_POOL.tolerations[0] in (tolerations or [])
+
+
+def test_acme_solver_pods_tolerate_the_aks_system_pool_taint() -> None:
+    issuers = [
+        i for i in custom_resources(platform_run("azure-blob-keda-addon"), "ClusterIssuer") if i.get("spec.acme")
+    ]
+    assert issuers
+    for issuer in issuers:
+        solver = issuer.get("spec.acme.solvers.0.http01.gatewayHTTPRoute")
+        assert AKS_SYSTEM_POOL.tolerations[0] in solver["podTemplate"]["spec"]["tolerations"]
+
+
+def test_workflow_pods_tolerate_the_clouds_spot_taint() -> None:
+    defaults = values(platform_run("azure-blob-keda-addon"), "argo-workflows")["controller"]["workflowDefaults"]
+    assert AKS_SPOT_TOLERATION in defaults["spec"]["tolerations"]
+
+
+def test_cpu_serving_runtimes_tolerate_the_clouds_spot_taint() -> None:
+    runtimes = custom_resources(platform_run("azure-blob-keda-addon"), "ClusterServingRuntime")
+    cpu = [r for r in runtimes if "gpu" not in r.get("metadata.name")]
+    assert cpu
+    for runtime in cpu:
+        assert AKS_SPOT_TOLERATION in runtime.get("spec.tolerations")

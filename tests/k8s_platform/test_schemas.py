@@ -26,7 +26,12 @@ def _objects(run: StackRun) -> list[DeclaredResource]:
     return [
         r
         for r in run.resources
-        if r.custom and r.type.startswith("kubernetes:") and "apiVersion" in r.inputs and "kind" in r.inputs
+        if r.custom
+        and r.type.startswith("kubernetes:")
+        and "apiVersion" in r.inputs
+        and "kind" in r.inputs
+        # Server-side patches (e.g. DeploymentPatch) are partial objects by design: no schema requires them whole.
+        and not r.type.endswith("Patch")
     ]
 
 
