@@ -117,7 +117,7 @@ class Cluster(pulumi.ComponentResource):
                 zones=args.zones,
             ),
         }
-        security: dict[str, Any] = {"workload_identity": {"enabled": True}, "image_cleaner": {"enabled": True}}
+        security: Any = {"workload_identity": {"enabled": True}, "image_cleaner": {"enabled": True}}
         if args.defender and workspace is not None:
             # The sensor needs the subscription's Defender for Containers plan; without it nothing is analysed.
             security["defender"] = {

@@ -190,9 +190,7 @@ class AzureFoundation(pulumi.ComponentResource):
                 geo_redundant_backup=azure.database_geo_redundant_backup,
                 zone=azure.zone_of_database(dev),
                 standby_zone=azure.zone_of_standby(dev),
-                log_connections=azure.database_log_connections
-                if azure.database_log_connections is not None
-                else not dev,
+                log_connections=azure.enabled(azure.database_log_connections, dev),
                 protect=config.protect,
                 # Azure runs one operation at a time per VNet: the server joins its subnet after AKS is done.
                 after_subnets=network.subnets,

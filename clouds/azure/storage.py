@@ -45,7 +45,7 @@ def storage_account(
     tags: Mapping[str, str],
     shared_key_access: bool,
     sku: str,
-    network: dict[str, Any],
+    network: Any,
     opts: pulumi.ResourceOptions,
 ) -> azure_native.storage.StorageAccount:
     """StorageV2 with TLS 1.2, HTTPS only, no anonymous blob access and infrastructure (double) encryption.
