@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -85,6 +85,11 @@ class GcpSettings(CloudSettings):
     PRIVATE_ENDPOINT: ClassVar[str | None] = (
         "GKE keeps only its private endpoint, reachable from inside the VPC (a VM or Cloud Build private pool there)"
     )
+    DEFAULT_NODE_POOLS: ClassVar[dict[str, dict[str, Any]]] = {
+        "system": {"machineTypes": ["e2-standard-4"]},
+        "cpuSpot": {"machineTypes": ["n2-standard-4"]},
+        "gpuSpot": {"machineTypes": ["g2-standard-4"], "gpuType": "nvidia-l4"},
+    }
 
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     """Project ID (not number) everything is created in."""

@@ -335,6 +335,9 @@ PATTERN_WORDS: dict[str, str] = {
         "a secret-store key: up to 255 letters, digits, '/', '_', '.' or '-', starting with a letter or digit"
     ),
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address (name@example.com)",
+    r"^gke-security-groups@([a-z0-9-]+\.)+[a-z]{2,63}$": (
+        "the Google group gke-security-groups@<your domain> (lowercase), which Google Groups for RBAC requires"
+    ),
     r"^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$": (
         "up to 52 lowercase letters, digits or '-', starting and ending with a letter or digit"
     ),

@@ -51,11 +51,12 @@ def machine_type_problems(stack: StackConfig) -> list[tuple[str, str]]:
                         )
                     )
                 continue
-            if key == "gpuSpot" and known.gpus == 0:
+            if key == "gpuSpot" and known.gpus == 0 and not (cloud == "gcp" and name.startswith("n1-")):
+                # GCP's N1 shapes take attached GPUs (`gpuType`, `gpusPerNode`) instead of built-in ones.
                 problems.append(
                     (where, f"{name!r} has no GPU; the GPU pool needs a GPU machine type such as {gpu_example}")
                 )
-            elif key == "gpuSpot" and known.gpus != pools.gpu_spot.gpus_per_node:
+            elif key == "gpuSpot" and known.gpus and known.gpus != pools.gpu_spot.gpus_per_node:
                 problems.append(
                     (
                         "nodePools.gpuSpot.gpusPerNode",

@@ -15,6 +15,8 @@ from offline import plan
 from offline.harness import ROOT_DIR
 from tests.conftest import DEPLOYER_CIDR
 
+REACHABLE = {"endpointAllowList": [DEPLOYER_CIDR]}
+
 NS = "mlops-platform"
 GCP = f"  {NS}:cloud: gcp\n  {NS}:gcp: {{project: acme-mlops-dev}}\n"
 AZURE = f"  {NS}:cloud: azure\n"
@@ -240,7 +242,7 @@ def test_what_pulumi_and_kubernetes_accept_is_accepted(
 
 
 def test_an_azure_stack_without_node_pools_gets_azure_sizes_not_aws_types() -> None:
-    config = parse_stack_config({"cloud": "azure"}, "Pulumi.x.yaml")
+    config = parse_stack_config({"cloud": "azure", "cluster": REACHABLE}, "Pulumi.x.yaml")
     pools = config.node_pools
     assert [pools.system.machine_types, pools.cpu_spot.machine_types, pools.gpu_spot.machine_types] == [
         ["Standard_D4ds_v5"],
@@ -275,6 +277,7 @@ def test_a_pool_that_names_its_machine_type_takes_none_of_the_cloud_defaults() -
         "cloud": "gcp",
         "gcp": {"project": "acme-mlops-dev", "nodeAutoProvisioning": {"gpuLimits": {"nvidia-tesla-t4": 8}}},
         "nodePools": {"gpuSpot": {"machineTypes": ["n1-standard-4"]}},
+        "cluster": REACHABLE,
     }
     gpu = parse_stack_config(raw, "Pulumi.x.yaml").node_pools.gpu_spot
     assert (gpu.machine_types, gpu.gpu_type) == (["n1-standard-4"], "nvidia-tesla-t4")
