@@ -6,8 +6,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev-local
 STAMP  := $(VENV)/.installed
+INTEGRATION_VENV  := .venv-integration
+INTEGRATION_STAMP := $(INTEGRATION_VENV)/.installed
 
-.PHONY: venv plan plan-all test lint typecheck bench clean
+.PHONY: venv integration-env plan plan-all test lint typecheck bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +17,14 @@ $(STAMP): requirements.txt requirements-dev.txt policy/requirements.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# MLflow server and client, SeaweedFS and the serving runtime's loader for tests/integration (not in .venv).
+$(INTEGRATION_STAMP): requirements-integration.txt
+	$(PYTHON) -m venv $(INTEGRATION_VENV)
+	$(INTEGRATION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-integration.txt
+	touch $(INTEGRATION_STAMP)
+
+integration-env: $(INTEGRATION_STAMP)
 
 ## Offline plan of one stack under Pulumi mocks: no cloud account, CLI or cluster (STACK=dev-aws ...).
 plan: $(STAMP)
@@ -24,8 +34,8 @@ plan: $(STAMP)
 plan-all: $(STAMP)
 	$(PY) -m offline.plan --all $(PLAN_ARGS)
 
-## The whole test suite (what CI runs).
-test: $(STAMP)
+## The whole test suite (what CI runs), the MLflow path against real Postgres, SeaweedFS and MLflow included.
+test: $(STAMP) $(INTEGRATION_STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -40,4 +50,4 @@ bench: $(STAMP)
 	$(PY) -m offline.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(INTEGRATION_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -30,14 +30,22 @@ CONTAINER_PORT = 5000
 """The chart's default container port: what network policies open (they see pods, not the Service)."""
 DATABASE_SECRET = "mlflow-database"
 ADMIN_SECRET = "mlflow-admin"
+ADMIN_USER = "admin"
 S3_CREDENTIALS_SECRET = "mlflow-s3-credentials"
 METRICS_DIR = "/tmp/metrics"
 """--expose-prometheus needs a writable directory; the root filesystem is read-only, /tmp is an emptyDir."""
+METRICS_PORT = 9102
+METRICS_PORT_NAME = "metrics"
+"""Where the pod serves Prometheus metrics without auth: basic auth guards the server's own /metrics and its
+allowed-hosts list rejects a scrape addressed to `<podIP>:5000` (MLflow 3.15.1, mlflow/server/auth/__init__.py
+`_UNPROTECTED_PATH_PREFIXES`, mlflow/server/security.py), so a sidecar serves the same multiprocess files."""
 AUTH_SCHEMA = "mlflow_auth"
 """Where the auth store's tables live. Its Alembic history uses `alembic_version`, the table the tracking store's
 migrations use too: in one schema each would fail on the other's revision, so the server would never start."""
 IMAGE = "burakince/mlflow:3.15.1"
 """The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
+RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+"""The server container's; the integration test holds the real server's resident memory to the limit."""
 CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -111,6 +119,90 @@ def auth_schema_init_container(db: Database) -> dict[str, Any]:
     }
 
 
+def database_credentials(db: Database) -> dict[str, pulumi.Input[str]]:
+    """The `mlflow-database` Secret's data, read by the chart (`existingDatabaseSecret`) and the schema init."""
+    return {"username": db.user, "password": db.password}
+
+
+def admin_credentials(password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The `mlflow-admin` Secret's data: the admin the auth store creates on its first start."""
+    return {"username": ADMIN_USER, "password": password}
+
+
+def allowed_hosts(public_host: str | None) -> list[str]:
+    """Host headers the server answers: its Service names, a port-forward (localhost), the published host."""
+    service_host = f"{SERVICE}.{MLFLOW.namespace}"
+    hosts = [SERVICE, service_host, f"{service_host}.svc", f"{service_host}.svc.cluster.local"]
+    return hosts + ["localhost:*", "127.0.0.1:*"] + ([public_host] if public_host else [])
+
+
+def metrics_exporter_container() -> dict[str, Any]:
+    """A sidecar that serves the server's multiprocess metrics files (shared /tmp emptyDir) without auth."""
+    script = (
+        "import os, sys, threading; "
+        "from prometheus_client import CollectorRegistry, start_http_server; "
+        "from prometheus_client.multiprocess import MultiProcessCollector; "
+        "path, port = sys.argv[1], int(sys.argv[2]); os.makedirs(path, exist_ok=True); r = CollectorRegistry(); "
+        "MultiProcessCollector(r, path=path); start_http_server(port, registry=r); threading.Event().wait()"
+    )
+    return {
+        "name": "metrics",
+        "image": IMAGE,
+        "command": ["python", "-c", script, METRICS_DIR, str(METRICS_PORT)],
+        "ports": [{"name": METRICS_PORT_NAME, "containerPort": METRICS_PORT, "protocol": "TCP"}],
+        # The chart's `tmp` emptyDir is where the server writes the files.
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "securityContext": CONTAINER_SECURITY,
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+    }
+
+
+def server_values(db: Database, store: ArtifactStore, public_host: str | None) -> dict[str, Any]:
+    """The chart values that decide how the MLflow server runs: stores, auth, hosts, arguments, environment.
+
+    The program installs exactly these; `k8s_platform.mlflow_server.rendered_server` turns them into the
+    command line the pinned chart runs, which the integration test starts against real servers.
+    """
+    env: dict[str, pulumi.Input[str]] = {
+        "PGSSLMODE": db.ssl_mode,
+        # MLflow 3.15 starts a job runner with seven huey consumers beside its four web workers by default: about
+        # 3 GiB resident in all (measured by tests/integration), past the container's memory limit. The jobs serve
+        # GenAI features (judges, prompt optimisation) the platform does not offer; the web workers stay as they are.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    if store.region:
+        env["AWS_DEFAULT_REGION"] = store.region
+    if store.endpoint_url is not None:
+        env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url
+    postgres = {"enabled": True, "host": db.host, "port": db.port, "database": db.name, "driver": "psycopg2"}
+    db_secret = {"name": DATABASE_SECRET, "usernameKey": "username", "passwordKey": "password"}
+    return {
+        "backendStore": {
+            "databaseMigration": True,
+            "databaseConnectionCheck": True,
+            "postgres": postgres,
+            "existingDatabaseSecret": db_secret,
+        },
+        "artifactRoot": artifact_values(store),
+        "auth": {
+            "enabled": True,
+            "existingAdminSecret": {"name": ADMIN_SECRET, "usernameKey": "username", "passwordKey": "password"},
+            "defaultPermission": "READ",
+            # Users and permissions live in the same Postgres (own schema), so they survive pod restarts.
+            "postgres": {
+                **postgres,
+                "database": f"{db.name}?options=-csearch_path={AUTH_SCHEMA}",
+                "existingSecret": {"name": DATABASE_SECRET, "usernameKey": "username", "passwordKey": "password"},
+            },
+        },
+        "initContainers": [auth_schema_init_container(db)],
+        "extraContainers": [metrics_exporter_container()],
+        "serverAllowedHosts": allowed_hosts(public_host),
+        "extraEnvVars": env,
+        "extraArgs": {"exposePrometheus": METRICS_DIR},
+    }
+
+
 class Mlflow(pulumi.ComponentResource):
     """The MLflow server (basic auth on), its credentials Secrets, and its workload-identity service account."""
 
@@ -128,7 +220,7 @@ class Mlflow(pulumi.ComponentResource):
             k8s.core.v1.Secret(
                 "database-credentials",
                 metadata={"name": DATABASE_SECRET, "namespace": ns},
-                string_data={"username": db.user, "password": db.password},
+                string_data=database_credentials(db),
                 opts=child,
             )
         ]
@@ -137,24 +229,14 @@ class Mlflow(pulumi.ComponentResource):
             k8s.core.v1.Secret(
                 "admin-credentials",
                 metadata={"name": ADMIN_SECRET, "namespace": ns},
-                string_data={"username": "admin", "password": admin_password.result},
+                string_data=admin_credentials(admin_password.result),
                 opts=child,
             )
         )
-        env: dict[str, pulumi.Input[str]] = {"PGSSLMODE": db.ssl_mode}
-        if store.region:
-            env["AWS_DEFAULT_REGION"] = store.region
         keys = credentials_secret("s3-credentials", S3_CREDENTIALS_SECRET, ns, store, AWS_ENV_KEYS, child)
         if keys is not None:
             secrets.append(keys)
-        if store.endpoint_url is not None:
-            env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url
 
-        postgres = {"enabled": True, "host": db.host, "port": db.port, "database": db.name, "driver": "psycopg2"}
-        db_secret = {"name": DATABASE_SECRET, "usernameKey": "username", "passwordKey": "password"}
-        service_host = f"{SERVICE}.{MLFLOW.namespace}"
-        allowed_hosts = [SERVICE, service_host, f"{service_host}.svc", f"{service_host}.svc.cluster.local"]
-        allowed_hosts += ["localhost:*", "127.0.0.1:*"] + ([args.public_host] if args.public_host else [])
         self.release = helm_release(
             "mlflow",
             MLFLOW,
@@ -173,36 +255,8 @@ class Mlflow(pulumi.ComponentResource):
                     "runAsNonRoot": True,
                     "seccompProfile": {"type": "RuntimeDefault"},
                 },
-                "backendStore": {
-                    "databaseMigration": True,
-                    "databaseConnectionCheck": True,
-                    "postgres": postgres,
-                    "existingDatabaseSecret": db_secret,
-                },
-                "artifactRoot": artifact_values(store),
-                "auth": {
-                    "enabled": True,
-                    "existingAdminSecret": {"name": ADMIN_SECRET, "usernameKey": "username", "passwordKey": "password"},
-                    "defaultPermission": "READ",
-                    # Users and permissions live in the same Postgres (own schema), so they survive pod restarts.
-                    "postgres": {
-                        **postgres,
-                        "database": f"{db.name}?options=-csearch_path={AUTH_SCHEMA}",
-                        "existingSecret": {
-                            "name": DATABASE_SECRET,
-                            "usernameKey": "username",
-                            "passwordKey": "password",
-                        },
-                    },
-                },
-                "initContainers": [auth_schema_init_container(db)],
-                "serverAllowedHosts": allowed_hosts,
-                "extraEnvVars": env,
-                "extraArgs": {"exposePrometheus": METRICS_DIR},
-                "resources": {
-                    "requests": {"cpu": "250m", "memory": "512Mi"},
-                    "limits": {"memory": "2Gi"},
-                },
+                **server_values(db, store, args.public_host),
+                "resources": RESOURCES,
                 "livenessProbe": {
                     "initialDelaySeconds": 30,
                     "periodSeconds": 20,
