@@ -40,8 +40,9 @@ METRICS_PORT_NAME = "metrics"
 allowed-hosts list rejects a scrape addressed to `<podIP>:5000` (MLflow 3.15.1, mlflow/server/auth/__init__.py
 `_UNPROTECTED_PATH_PREFIXES`, mlflow/server/security.py), so a sidecar serves the same multiprocess files."""
 AUTH_SCHEMA = "mlflow_auth"
-"""Where the auth store's tables live. Its Alembic history uses `alembic_version`, the table the tracking store's
-migrations use too: in one schema each would fail on the other's revision, so the server would never start."""
+"""Where the auth store's tables (users, permissions) live, apart from the tracking store's. MLflow 3.15.1 keeps the
+auth store's Alembic history in its own `alembic_version_auth` table; the schema keeps the two stores' tables from
+mixing and lets users and permissions be backed up or granted on their own (tests/integration checks it)."""
 IMAGE = "burakince/mlflow:3.15.1"
 """The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
 RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}

@@ -183,3 +183,27 @@ def trained(platform: Platform) -> Trained:
     )  # fmt: skip
     assert result.returncode == 0, f"the example's training failed:\n{result.stderr[-4000:]}"
     return Trained(example, result.stdout)
+
+
+def observe(platform: Platform, trained: Trained) -> dict[str, Any]:
+    """What the scientist sees in MLflow and what lies in the bucket under the artifact prefix."""
+    env = {**platform.client_env(SCIENTIST), **platform.s3_env()}
+    args = (trained.example.experiment, trained.example.registered_model, str(platform.store.bucket))
+    return cast(dict[str, Any], probe("state", *args, platform.store.prefix + "/", env=env))
+
+
+@pytest.fixture(scope="session")
+def state(platform: Platform, trained: Trained) -> dict[str, Any]:
+    return observe(platform, trained)
+
+
+def only_version(state: dict[str, Any]) -> dict[str, Any]:
+    assert len(state["versions"]) == 1, state["versions"]
+    return cast(dict[str, Any], state["versions"][0])
+
+
+def artifact_key_prefix(platform: Platform, version: dict[str, Any]) -> str:
+    """Where the proxied artifact location `mlflow-artifacts:/<path>` lives in the bucket: under the store's prefix."""
+    location = version["artifact_location"]
+    assert location.startswith("mlflow-artifacts:/"), f"artifacts are not proxied by the server: {location}"
+    return f"{platform.store.prefix}/{location.removeprefix('mlflow-artifacts:/').strip('/')}"

@@ -14,7 +14,15 @@ from packaging.requirements import Requirement
 
 from k8s_platform import mlflow
 from k8s_platform.kserve import RUNTIMES
-from tests.integration.conftest import SCIENTIST, Platform, Trained, training_example
+from tests.integration.conftest import (
+    SCIENTIST,
+    Platform,
+    Trained,
+    artifact_key_prefix,
+    observe,
+    only_version,
+    training_example,
+)
 from tests.integration.servers import (
     base_env,
     free_port,
@@ -37,30 +45,6 @@ def installed_version(package: str) -> str:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return result.stdout.strip()
-
-
-def observe(platform: Platform, trained: Trained) -> dict[str, Any]:
-    """What the scientist sees in MLflow and what lies in the bucket under the artifact prefix."""
-    env = {**platform.client_env(SCIENTIST), **platform.s3_env()}
-    args = (trained.example.experiment, trained.example.registered_model, str(platform.store.bucket))
-    return cast(dict[str, Any], probe("state", *args, platform.store.prefix + "/", env=env))
-
-
-@pytest.fixture(scope="module")
-def state(platform: Platform, trained: Trained) -> dict[str, Any]:
-    return observe(platform, trained)
-
-
-def only_version(state: dict[str, Any]) -> dict[str, Any]:
-    assert len(state["versions"]) == 1, state["versions"]
-    return cast(dict[str, Any], state["versions"][0])
-
-
-def artifact_key_prefix(platform: Platform, version: dict[str, Any]) -> str:
-    """Where the proxied artifact location `mlflow-artifacts:/<path>` lives in the bucket: under the store's prefix."""
-    location = version["artifact_location"]
-    assert location.startswith("mlflow-artifacts:/"), f"artifacts are not proxied by the server: {location}"
-    return f"{platform.store.prefix}/{location.removeprefix('mlflow-artifacts:/').strip('/')}"
 
 
 def test_the_integration_server_is_the_charts_mlflow_image_version() -> None:
