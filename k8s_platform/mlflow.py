@@ -44,7 +44,7 @@ AUTH_SCHEMA = "mlflow_auth"
 auth store's Alembic history in its own `alembic_version_auth` table; the schema keeps the two stores' tables from
 mixing and lets users and permissions be backed up or granted on their own (tests/integration checks it)."""
 IMAGE = "burakince/mlflow:3.15.1"
-"""The chart's (1.11.5) default image; the schema init container needs only its Python and psycopg2."""
+"""The chart's (1.11.5) default image; the auth schema init container runs its MLflow (auth store migrations)."""
 RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
 """The server container's; the integration test holds the real server's resident memory to the limit."""
 CONTAINER_SECURITY = {
@@ -96,10 +96,14 @@ def artifact_values(store: ArtifactStore) -> dict[str, Any]:
 
 
 def auth_schema_init_container(db: Database) -> dict[str, Any]:
-    """An init container that creates the auth store's schema (idempotent) as the database's own user."""
+    """An init container that creates the auth store's schema and migrates its tables (both idempotent) as the
+    database's own user. Left to the server, each of its four web workers runs the auth migrations at once on a
+    new database and all but one die on `duplicate key ... pg_type_typname_nsp_index` (seen in tests/integration)."""
     script = (
         "import psycopg2; c = psycopg2.connect(''); c.autocommit = True; "
-        f"c.cursor().execute('CREATE SCHEMA IF NOT EXISTS {AUTH_SCHEMA}')"
+        f"c.cursor().execute('CREATE SCHEMA IF NOT EXISTS {AUTH_SCHEMA}'); "
+        "from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore; "
+        f"SqlAlchemyStore().init_db('postgresql+psycopg2:///?options=-csearch_path={AUTH_SCHEMA}')"
     )
     credential = {"name": DATABASE_SECRET}
     return {

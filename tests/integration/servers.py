@@ -209,7 +209,7 @@ class SeaweedFs:
         )  # fmt: skip
         # Anonymous requests are refused once the gateway is up: that answer means it is ready.
         try:
-            wait_until(lambda: http_status(self.endpoint) in (403, 200), "SeaweedFS S3", self.process, 60)
+            wait_until(lambda: http_status(self.endpoint) in (403, 200), "SeaweedFS S3", self.process, 180)
         except AssertionError as e:
             errors = [line for line in (self.root / "weed.log").read_text().splitlines() if line[:1] in "EF"]
             raise AssertionError(f"{e}: {errors[-5:]}") from None
@@ -295,7 +295,7 @@ def running(*servers: Postgres | SeaweedFs | MlflowServer) -> Iterator[None]:
             server.stop()
 
 
-def run_container_command(command: list[str], env: Mapping[str, str], timeout: float = 60) -> None:
+def run_container_command(command: list[str], env: Mapping[str, str], timeout: float = 300) -> None:
     """An init container's command, run with the integration Python as the image's `python`."""
     argv = [str(integration_python()) if command[0] == "python" else command[0], *command[1:]]
     result = subprocess.run(argv, env={**base_env(), **env}, capture_output=True, text=True, timeout=timeout)

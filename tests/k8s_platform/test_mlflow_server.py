@@ -90,3 +90,8 @@ def test_the_metrics_sidecar_declares_the_port_the_monitor_scrapes() -> None:
     sidecars: list[dict[str, Any]] = values(platform_run("aws-karpenter"), "mlflow")["extraContainers"]
     ports = [p for c in sidecars for p in c.get("ports", [])]
     assert ports == [{"name": mlflow.METRICS_PORT_NAME, "containerPort": mlflow.METRICS_PORT, "protocol": "TCP"}]
+
+
+def test_the_auth_store_is_migrated_once_by_the_init_container_before_the_web_workers_start() -> None:
+    (init,) = [c for c in mlflow.server_values(DATABASE, STORE, None)["initContainers"] if c["name"] == "auth-schema"]
+    assert f"init_db('postgresql+psycopg2:///?options=-csearch_path={mlflow.AUTH_SCHEMA}')" in init["command"][-1]
