@@ -106,11 +106,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     postgres, s3 = Postgres(pg_root), SeaweedFs(root / "s3")
     servers: list[Postgres | SeaweedFs | MlflowServer] = []
     try:
-        postgres.start()
+        # Each server is stopped at the end even when its own start fails half-way.
         servers.append(postgres)
+        postgres.start()
         postgres.create_owner(DB_USER, DB_PASSWORD, DB_NAME)
-        s3.start()
         servers.append(s3)
+        s3.start()
         database, store = program_database(postgres), program_store(s3)
         platform = Platform(postgres, s3, None, database, store, program_secrets(database, s3),  # type: ignore[arg-type]
                             mlflow.server_values(database, store, public_host=None))  # fmt: skip

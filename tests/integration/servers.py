@@ -202,7 +202,9 @@ class SeaweedFs:
              f"-master.port={ports[0]}", f"-master.port.grpc={ports[1]}",
              f"-volume.port={ports[2]}", f"-volume.port.grpc={ports[3]}",
              "-filer", f"-filer.port={ports[4]}", f"-filer.port.grpc={ports[5]}",
-             "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={ports[6]}", "-s3.port.iceberg=0",
+             "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={ports[6]}",
+             # Catalog listeners the platform does not use, on fixed ports by default: off.
+             "-s3.port.iceberg=0", "-s3.port.lance=0",
              f"-s3.config={config}"],
             stdout=subprocess.DEVNULL, stderr=open(self.root / "weed.log", "ab"),  # noqa: SIM115
             start_new_session=True,
