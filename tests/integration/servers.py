@@ -196,15 +196,15 @@ class SeaweedFs:
         config = self.root / "s3.json"
         config.write_text(s3_identities(self.access_key, self.secret_key))
         # Every gRPC port is given: the default (HTTP port + 10000) can lie past 65535 for a free port.
-        ports = free_ports(7)
+        ports = free_ports(8)
         self.process = subprocess.Popen(
             [weed, "server", "-ip=127.0.0.1", f"-dir={self.root}", "-master.volumeSizeLimitMB=64",
              f"-master.port={ports[0]}", f"-master.port.grpc={ports[1]}",
              f"-volume.port={ports[2]}", f"-volume.port.grpc={ports[3]}",
              "-filer", f"-filer.port={ports[4]}", f"-filer.port.grpc={ports[5]}",
              "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={ports[6]}",
-             # Catalog listeners the platform does not use, on fixed ports by default: off.
-             "-s3.port.iceberg=0", "-s3.port.lance=0",
+             # Catalog listeners the platform does not use: Iceberg off, Lance (9101 by default) on a free port.
+             "-s3.port.iceberg=0", f"-s3.port.lance={ports[7]}",
              f"-s3.config={config}"],
             stdout=subprocess.DEVNULL, stderr=open(self.root / "weed.log", "ab"),  # noqa: SIM115
             start_new_session=True,
