@@ -181,7 +181,7 @@ def serve_example(kube: Kubectl, mlflow: MlflowClient, outputs: dict[str, Any], 
         if not keep:
             for kind, ns, obj in reversed(created):
                 kube.run("delete", kind, obj, "-n", ns, "--ignore-not-found", "--wait=false")
-            mlflow.request("POST", "/api/2.0/mlflow/registered-models/delete", {"name": model})
+            mlflow.request("DELETE", "/api/2.0/mlflow/registered-models/delete", {"name": model})
             mlflow.request("DELETE", "/api/2.0/mlflow/users/delete", {"username": user["username"]})
 
 

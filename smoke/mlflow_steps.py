@@ -109,7 +109,7 @@ class MlflowSteps:
         if self.keep:
             return f"kept experiment and model {self.name} (--keep)"
         if self.run_id is not None:
-            self.client.request("POST", f"{API}/registered-models/delete", {"name": self.name})
+            self.client.call("DELETE", f"{API}/registered-models/delete", {"name": self.name})
             self.client.request("DELETE", f"{ARTIFACTS_API}/{self._artifact_path()}/smoke.txt")
         if self.experiment_id is not None:
             self.client.call("POST", f"{API}/experiments/delete", {"experiment_id": self.experiment_id})
