@@ -18,7 +18,11 @@ TEST_STAMP    := $(VENV)/.test-installed
 # Test tools are pinned in requirements files; add another file to the test install here.
 TEST_REQUIREMENTS := -r requirements-dev.txt
 
-.PHONY: venv plan plan-all verify verify-all verify-baseline test lint typecheck bench lock clean
+# MLflow server and client, SeaweedFS and the serving runtime's loader for tests/integration (not in .venv).
+INTEGRATION_VENV  := .venv-integration
+INTEGRATION_STAMP := $(INTEGRATION_VENV)/.installed
+
+.PHONY: venv integration-env plan plan-all verify verify-all verify-baseline test lint typecheck bench lock clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -34,6 +38,14 @@ $(TEST_STAMP): $(RUNTIME_STAMP) requirements-dev.txt policy/requirements.txt
 	touch $(TEST_STAMP)
 
 venv: $(TEST_STAMP)
+
+# MLflow server and client, SeaweedFS and the serving runtime's loader for tests/integration (not in .venv).
+$(INTEGRATION_STAMP): requirements-integration.txt | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(INTEGRATION_VENV)
+	$(UV) pip install --python $(INTEGRATION_VENV)/bin/python --quiet -r requirements-integration.txt
+	touch $(INTEGRATION_STAMP)
+
+integration-env: $(INTEGRATION_STAMP)
 
 ## Offline plan of one stack under Pulumi mocks: no cloud account, CLI or cluster (STACK=dev-aws ...).
 plan: $(RUNTIME_STAMP)
@@ -56,8 +68,8 @@ verify-all: $(RUNTIME_STAMP)
 verify-baseline: $(RUNTIME_STAMP)
 	$(PY) -m offline.verify --all --update-baseline $(VERIFY_ARGS)
 
-## The whole test suite (what CI runs).
-test: $(TEST_STAMP)
+## The whole test suite (what CI runs), the MLflow path against real Postgres, SeaweedFS and MLflow included.
+test: $(TEST_STAMP) $(INTEGRATION_STAMP)
 	$(PY) -m pytest
 
 lint: $(TEST_STAMP)
@@ -76,4 +88,4 @@ lock: | $(UV)
 	$(UV) lock
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(INTEGRATION_VENV) .tools .pytest_cache .mypy_cache .ruff_cache

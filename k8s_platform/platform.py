@@ -354,7 +354,14 @@ def _scrape_targets(args: MlopsPlatformArgs, *, karpenter: bool, gpu: bool) -> l
     candidates = [
         (
             on.mlflow.enabled,
-            ScrapeTarget("mlflow", MLFLOW.namespace, _labels("app.kubernetes.io/name", "mlflow"), "http"),
+            # From the metrics sidecar: the server's own /metrics needs a login and rejects the pod address.
+            ScrapeTarget(
+                "mlflow",
+                MLFLOW.namespace,
+                _labels("app.kubernetes.io/name", "mlflow"),
+                mlflow.METRICS_PORT_NAME,
+                pods=True,
+            ),
         ),
         (
             on.kserve.enabled,
