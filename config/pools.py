@@ -38,6 +38,15 @@ def machine_type_problems(stack: StackConfig) -> list[tuple[str, str]]:
         for index, name in enumerate(pool.machine_types):
             where = f"nodePools.{key}.machineTypes.{index}"
             known = machine_type(cloud, name)
+            if known is None and cloud == "aws" and key == "system" and SHAPES[cloud].match(name):
+                # The system group's max pods come from the type's ENI limits (prefix delegation), so it must be known.
+                problems.append(
+                    (
+                        where,
+                        f"{name!r} is not in clouds/machines.py; the system node group's pod density needs its facts",
+                    )
+                )
+                continue
             if known is None:
                 others = [c for c in SHAPES if c != cloud and (machine_type(c, name) or SHAPES[c].match(name))]
                 if others and not SHAPES[cloud].match(name):

@@ -22,6 +22,29 @@ def stack_run(stack: str) -> StackRun:
     return _runs[stack]
 
 
+AWS_TEAMS = [
+    {
+        "name": "fraud",
+        "identityGroup": "arn:aws:iam::123456789012:role/ds-fraud",
+        "quota": {"cpu": "32", "memory": "128Gi", "gpus": 1},
+    },
+    {"name": "search", "identityGroup": "arn:aws:iam::123456789012:role/ds-search"},
+]
+"""Two teams whose roles live in the (mocked) deploying account: dev-aws ships none, since `CreateAccessEntry`
+refuses principals that do not exist and no role of yours is known to the stack file."""
+
+
+def team_stack_run(stack: str) -> StackRun:
+    """`stack_run`, with `AWS_TEAMS` on a stack file that ships no teams: for behaviour that needs teams."""
+    run = stack_run(stack)
+    if any(r.type == "mlops:platform:Team" for r in run.resources):
+        return run
+    key = f"{stack}+teams"
+    if key not in _runs:
+        _runs[key] = run_stack(stack, overrides={**REACHABLE_ENDPOINT, "teams": AWS_TEAMS})
+    return _runs[key]
+
+
 @pytest.fixture(params=ALL_STACKS)
 def any_stack(request: pytest.FixtureRequest) -> StackRun:
     """Parametrises a test over every Pulumi.<stack>.yaml in the project."""

@@ -62,3 +62,18 @@ def test_local_refuses_publishing_uis_with_lets_encrypt() -> None:
 
 def test_the_shipped_local_stack_fits_one_node() -> None:
     assert local_problems() == []
+
+
+def test_an_aws_system_pool_type_without_machine_facts_is_refused_before_anything_is_declared() -> None:
+    raw = {
+        "cloud": "aws",
+        "nodePools": {"system": {"machineTypes": ["m9z.huge"]}},
+        "cluster": {"endpointAllowList": ["93.184.216.0/24"]},
+    }
+    try:
+        parse_stack_config(raw, SOURCE)
+    except ConfigError as error:
+        messages = [str(p) for p in error.problems]
+    else:
+        messages = []
+    assert any("nodePools.system.machineTypes" in m and "pod density" in m for m in messages), messages

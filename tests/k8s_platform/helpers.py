@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 
 from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
+from tests.conftest import REACHABLE_ENDPOINT
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SCHEMAS = Path(__file__).parent / "crd_schemas"
@@ -92,7 +93,7 @@ def published_run(stack: str) -> StackRun:
     """The whole program for `stack` with its UIs published behind SSO (a Let's Encrypt domain) and a private
     ArgoCD repository: the deployer-provided secrets configured."""
     if stack not in _published_runs:
-        config, secret_keys = stack_file_config(stack)
+        config, secret_keys = stack_file_config(stack, overrides=REACHABLE_ENDPOINT)
         config.update({key: json.dumps(value) for key, value in WITH_PROVIDED_SECRETS.items()})
         _published_runs[stack] = run_program(_main, f"{stack}-provided-secrets", config, secret_keys)
     return _published_runs[stack]

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from clouds.contract import Workloads
 from config import ConfigError, parse_stack_config
 from config.model import Components, Dns, Kserve, ModelApi
-from tests.conftest import stack_run
+from tests.conftest import team_stack_run as stack_run
 from tests.k8s_platform.contracts import DOMAIN, aws_identities, platform_run
 from tests.k8s_platform.helpers import custom_resources, release_names, values
 

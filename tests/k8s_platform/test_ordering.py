@@ -6,6 +6,7 @@ import json
 import runpy
 
 from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
+from tests.conftest import AWS_TEAMS, REACHABLE_ENDPOINT
 from tests.k8s_platform.contracts import platform_run
 from tests.k8s_platform.helpers import RELEASE, release
 
@@ -101,7 +102,7 @@ _whole: dict[str, StackRun] = {}
 
 def _whole_run() -> StackRun:
     if "run" not in _whole:
-        config, secret_keys = stack_file_config("dev-aws")
+        config, secret_keys = stack_file_config("dev-aws", overrides={**REACHABLE_ENDPOINT, "teams": AWS_TEAMS})
         config.update({key: json.dumps(value) for key, value in WITH_ADD_ONS.items()})
         _whole["run"] = run_program(
             lambda: runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__"),

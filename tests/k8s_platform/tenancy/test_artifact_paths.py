@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from offline.harness import StackRun
-from tests.conftest import stack_run
+from tests.conftest import team_stack_run as stack_run
 
 CLOUDS = ["dev-aws", "dev-gcp", "dev-azure"]
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
