@@ -826,11 +826,22 @@ def _authenticated(cluster: Cluster, gw: Obj, listener: Mapping[str, Any], route
     return False
 
 
+def _redirect_only(route: Obj) -> bool:
+    """Every rule answers with a RequestRedirect filter and names no backend."""
+    rules = (route.get("spec") or {}).get("rules") or []
+    return bool(rules) and all(
+        not rule.get("backendRefs") and any(f.get("type") == "RequestRedirect" for f in rule.get("filters") or [])
+        for rule in rules
+    )
+
+
 def check_exposure(cluster: Cluster) -> Iterator[Failure]:
     """Every route on a listener reachable from outside is behind authentication."""
     for route in (o for o in cluster.objects if kind(o) in ("HTTPRoute", "GRPCRoute")):
         if labels(route).get("acme.cert-manager.io/http01-solver") == "true":
             continue  # ACME challenges must be answered without authentication
+        if _redirect_only(route):
+            continue  # a route that only redirects (HTTP to HTTPS) reaches no backend
         for gw, listener in attached_listeners(cluster, route):
             if _outside_reachable(cluster, gw) and not _authenticated(cluster, gw, listener, route):
                 yield Failure(
@@ -867,6 +878,16 @@ def _covered(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(clean.startswith(p.strip("/") + "/") for p in prefixes)
 
 
+def _repository_key_format(repository: Mapping[str, Any]) -> str | None:
+    for backend in ("s3", "gcs", "azure"):
+        block = repository.get(backend) or {}
+        key = block.get("keyFormat") or block.get("blobNameFormat")
+        if key:
+            # The chart renders gcs/azure through `tpl`: a quoted Go-template literal stands for its text.
+            return str(key).replace('{{ "', "").replace('" }}', "")
+    return None
+
+
 def _artifact_key_format(cluster: Cluster) -> str | None:
     """Argo's default artifact key format, from the controller's ConfigMap (`config.artifactRepository`)."""
     import yaml
@@ -875,14 +896,33 @@ def _artifact_key_format(cluster: Cluster) -> str | None:
         raw = (obj.get("data") or {}).get("config") if kind(obj) == "ConfigMap" else None
         if not raw:
             continue
-        repository = (yaml.safe_load(raw) or {}).get("artifactRepository") or {}
-        for backend in ("s3", "gcs", "azure"):
-            block = repository.get(backend) or {}
-            key = block.get("keyFormat") or block.get("blobNameFormat")
-            if key:
-                # The chart renders gcs/azure through `tpl`: a quoted Go-template literal stands for its text.
-                return str(key).replace('{{ "', "").replace('" }}', "")
+        key = _repository_key_format((yaml.safe_load(raw) or {}).get("artifactRepository") or {})
+        if key:
+            return key
     return None
+
+
+NAMESPACE_REPOSITORIES = "artifact-repositories"
+REPOSITORY_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
+"""Argo Workflows v3 reads a workflow's default artifact repository from the ConfigMap `artifact-repositories` of
+the workflow's own namespace, under the key this annotation names, before the controller's default
+(argoproj/argo-workflows, docs/artifact-repository-ref.md)."""
+
+
+def _namespace_key_formats(cluster: Cluster) -> dict[str, str]:
+    import yaml
+
+    formats = {}
+    for obj in cluster.objects:
+        if kind(obj) != "ConfigMap" or name(obj) != NAMESPACE_REPOSITORIES:
+            continue
+        key = ((obj.get("metadata") or {}).get("annotations") or {}).get(REPOSITORY_ANNOTATION)
+        raw = (obj.get("data") or {}).get(key or "")
+        if isinstance(raw, str):
+            found = _repository_key_format(yaml.safe_load(raw) or {})
+            if found:
+                formats[namespace(obj)] = found
+    return formats
 
 
 def check_identity_paths(cluster: Cluster) -> Iterator[Failure]:
@@ -890,22 +930,25 @@ def check_identity_paths(cluster: Cluster) -> Iterator[Failure]:
     if not cluster.grants:
         return
     by_account = {(g.namespace, g.service_account): g for g in cluster.grants}
-    key_format = _artifact_key_format(cluster)
-    if key_format:
-        accounts = {ns: sa for (ns, sa) in by_account}
-        for ns in cluster.workflow_namespaces:
-            sa = accounts.get(ns)
-            grant = by_account.get((ns, sa or ""))
-            path = key_format.replace("{{workflow.namespace}}", ns).split("{{", 1)[0]
-            if grant is None or not grant.writes or not _covered(path, grant.prefixes):
-                yield Failure(
-                    cluster.stack,
-                    "identity-paths",
-                    f"Argo Workflows artifacts of namespace {ns}",
-                    f"written under {path} (keyFormat {key_format}) but {ns}/{sa} may write only "
-                    f"{list(grant.prefixes) if grant else []}; "
-                    "give the namespace an artifact repository under its own prefix",
-                )
+    default_format = _artifact_key_format(cluster)
+    own_formats = _namespace_key_formats(cluster)
+    for ns in cluster.workflow_namespaces:
+        key_format = own_formats.get(ns, default_format)
+        if not key_format:
+            continue
+        path = key_format.replace("{{workflow.namespace}}", ns).split("{{", 1)[0]
+        # Workflows run as the namespace's writing identity (the pipeline runner, a team's workload account);
+        # read-only identities in the same namespace (the Argo UI server) do not write artifacts.
+        writers = [g for g in cluster.grants if g.namespace == ns and g.writes]
+        if not any(_covered(path, g.prefixes) for g in writers):
+            who = ", ".join(f"{ns}/{g.service_account} {list(g.prefixes)}" for g in writers) or "no identity"
+            yield Failure(
+                cluster.stack,
+                "identity-paths",
+                f"Argo Workflows artifacts of namespace {ns}",
+                f"written under {path} (keyFormat {key_format}) but the namespace's writers may write only: {who}; "
+                "give the namespace an artifact repository under its own prefix",
+            )
     for obj in cluster.objects:
         if kind(obj) == "ConfigMap" and "ARTIFACT_PREFIX" in (obj.get("data") or {}):
             data = obj.get("data") or {}

@@ -107,13 +107,42 @@ def program_objects(run: StackRun) -> list[Obj]:
             continue
         if res.type.startswith("kubernetes:helm.sh") or res.type.startswith("pulumi:"):
             continue
-        if "kind" not in res.inputs:
-            continue
+        if "kind" not in res.inputs or res.type.endswith("Patch"):
+            continue  # server-side patches change an existing object: `apply_patches`
         obj = {k: v for k, v in res.inputs.items() if k not in ("__defaults",)}
         meta = dict(obj.get("metadata") or {})
         meta["annotations"] = {**(meta.get("annotations") or {}), SOURCE_ANNOTATION: f"program:{res.name}"}
         obj["metadata"] = meta
         out.append(obj)
+    return out
+
+
+def _merged(base: Any, patch: Any) -> Any:
+    if isinstance(base, dict) and isinstance(patch, dict):
+        return {**base, **{key: _merged(base.get(key), value) for key, value in patch.items()}}
+    return patch
+
+
+def apply_patches(run: StackRun, objects: list[Obj]) -> list[Obj]:
+    """The program's server-side patches (`kubernetes:apps/v1:DeploymentPatch`, ...) applied to the objects they
+    name, as the API server would merge their fields into the chart's object; a patch without a target is dropped
+    (the API server would refuse it, and the program's tests catch that)."""
+    patches = [r for r in run.resources if r.type.startswith("kubernetes:") and r.type.endswith("Patch")]
+    out = list(objects)
+    for res in patches:
+        meta = res.inputs.get("metadata") or {}
+        kind_name = res.type.rsplit(":", 1)[1].removesuffix("Patch")
+        for index, obj in enumerate(out):
+            obj_meta = obj.get("metadata") or {}
+            if (
+                obj.get("kind") == kind_name
+                and obj_meta.get("name") == meta.get("name")
+                and obj_meta.get("namespace") == meta.get("namespace")
+            ):
+                fields = {
+                    k: v for k, v in res.inputs.items() if k not in ("__defaults", "metadata", "apiVersion", "kind")
+                }
+                out[index] = _merged(obj, fields)
     return out
 
 
@@ -310,7 +339,7 @@ def build(
     from offline.verify.runtime import runtime_objects
 
     cloud = cloud_of(run)
-    objects = program_objects(run) + list(chart_objects)
+    objects = apply_patches(run, program_objects(run) + list(chart_objects))
     cluster = Cluster(
         stack=stack,
         cloud=cloud,

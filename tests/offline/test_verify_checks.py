@@ -321,6 +321,23 @@ def test_exposure_passes_when_a_security_policy_covers_the_listener_or_the_liste
     assert not found(checks.check_exposure, cluster(gw, internal, MODEL_ROUTE))
 
 
+def test_exposure_lets_a_route_that_only_redirects_to_https_stand_on_a_public_listener() -> None:
+    redirect = {
+        **MODEL_ROUTE,
+        "metadata": {"name": "http-to-https", "namespace": "models"},
+        "spec": {
+            **MODEL_ROUTE["spec"],
+            "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]}],
+        },
+    }
+    assert not found(checks.check_exposure, cluster(*gateway([HTTP_ALL]), redirect))
+    with_backend = {
+        **redirect,
+        "spec": {**redirect["spec"], "rules": [{**redirect["spec"]["rules"][0], "backendRefs": [{"name": "x"}]}]},
+    }
+    assert found(checks.check_exposure, cluster(*gateway([HTTP_ALL]), with_backend))
+
+
 def test_public_listeners_admitting_every_namespace_fail() -> None:
     assert found(checks.check_listener_namespaces, cluster(*gateway([HTTP_ALL])))
     selected = {
@@ -355,6 +372,31 @@ def test_identity_paths_fail_when_a_team_pipeline_writes_outside_the_team_prefix
     )
     assert len(failures) == 1 and "team-a" in failures[0]
     assert not found(checks.check_identity_paths, cluster(shared, grants=grants, workflow_namespaces=("argo",)))
+
+
+def test_identity_paths_read_a_namespaces_own_artifact_repository_and_only_its_writing_identities() -> None:
+    import json
+
+    grants = [
+        ObjectStoreGrant("argo", "workflow-runner", ("workflows",), True),
+        ObjectStoreGrant("argo", "argo-server", ("workflows", "teams"), False),
+        ObjectStoreGrant("team-a", "team-workload", ("teams/a",), True),
+    ]
+    shared = argo_config("workflows/{{workflow.namespace}}/{{workflow.name}}")
+    own = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "artifact-repositories",
+            "namespace": "team-a",
+            "annotations": {"workflows.argoproj.io/default-artifact-repository": "team"},
+        },
+        "data": {"team": json.dumps({"s3": {"keyFormat": "teams/a/workflows/{{workflow.name}}"}})},
+    }
+    namespaces = ("argo", "team-a")
+    assert not found(checks.check_identity_paths, cluster(shared, own, grants=grants, workflow_namespaces=namespaces))
+    read_only = [g for g in grants if g.service_account != "workflow-runner"]
+    assert found(checks.check_identity_paths, cluster(shared, own, grants=read_only, workflow_namespaces=("argo",)))
 
 
 # --- schema --------------------------------------------------------------------------------------------------
