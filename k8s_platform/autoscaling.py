@@ -19,7 +19,9 @@ from k8s_platform.options import children_of
 from k8s_platform.placement import PlatformPods
 from k8s_platform.sizing import SIZES
 
-NODE_CLASS = "default"
+NODE_CLASSES = {"cpu-spot": "cpu-spot", "gpu-spot": "gpu-spot"}
+"""One EC2NodeClass per pool (named like the pool): the class sets the root volume, so each pool's `diskSizeGb`
+needs its own."""
 """Put on GPU nodes so the device plugin (its default affinity) and DCGM exporter land only there."""
 CRITICAL_ADDONS_ONLY = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 """The Karpenter chart's default toleration, kept when the platform's are added."""
@@ -34,7 +36,9 @@ def vcpus(machine_type: str) -> int:
     return 2 if machine_type.endswith(".large") else 1
 
 
-def node_pool_spec(pool: NodePool, *, gpus_per_node: int = 0, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def node_pool_spec(
+    pool: NodePool, node_class: str, *, gpus_per_node: int = 0, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A spot NodePool capped at the pool's maxSize worth of capacity; empty or underused nodes are removed,
     so the pool sits at zero nodes until pods ask for it."""
     limits: dict[str, Any] = {"cpu": str(pool.max_size * max(vcpus(t) for t in pool.machine_types))}
@@ -44,7 +48,7 @@ def node_pool_spec(pool: NodePool, *, gpus_per_node: int = 0, labels: dict[str, 
         "template": {
             "metadata": {"labels": {**pool.labels, **(labels or {})}},
             "spec": {
-                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": NODE_CLASS},
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class},
                 "requirements": [
                     {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.machine_types)},
                     {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
@@ -110,46 +114,51 @@ class Karpenter(pulumi.ComponentResource):
         # nodes drained and terminated by Karpenter's finalizers) while Karpenter and that entry still exist.
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *karpenter.node_access])
         discovery = [{"tags": {"karpenter.sh/discovery": karpenter.discovery_tag_value}}]
-        k8s.apiextensions.CustomResource(
-            "node-class",
-            api_version="karpenter.k8s.aws/v1",
-            kind="EC2NodeClass",
-            metadata={"name": NODE_CLASS},
-            spec={
-                "role": karpenter.node_role_name,
-                "amiSelectorTerms": [{"alias": karpenter.ami_alias}],
-                "subnetSelectorTerms": discovery,
-                "securityGroupSelectorTerms": discovery,
-                "blockDeviceMappings": [
-                    {
-                        "deviceName": "/dev/xvda",
-                        "ebs": {
-                            "volumeSize": f"{karpenter.gpu_pool.disk_size_gb}Gi",
-                            "volumeType": "gp3",
-                            "encrypted": True,
-                            "deleteOnTermination": True,
-                        },
-                    }
-                ],
-            },
-            opts=after_crds,
-        )
-        for pool_name, spec in (
-            ("cpu-spot", node_pool_spec(karpenter.cpu_pool)),
+        for pool_name, pool, spec in (
+            ("cpu-spot", karpenter.cpu_pool, node_pool_spec(karpenter.cpu_pool, NODE_CLASSES["cpu-spot"])),
             (
                 "gpu-spot",
+                karpenter.gpu_pool,
                 node_pool_spec(
-                    karpenter.gpu_pool, gpus_per_node=karpenter.gpu_pool.gpus_per_node, labels=GPU_NODE_LABEL
+                    karpenter.gpu_pool,
+                    NODE_CLASSES["gpu-spot"],
+                    gpus_per_node=karpenter.gpu_pool.gpus_per_node,
+                    labels=GPU_NODE_LABEL,
                 ),
             ),
         ):
+            node_class = k8s.apiextensions.CustomResource(
+                f"node-class-{pool_name}",
+                api_version="karpenter.k8s.aws/v1",
+                kind="EC2NodeClass",
+                metadata={"name": NODE_CLASSES[pool_name]},
+                spec={
+                    "role": karpenter.node_role_name,
+                    "amiSelectorTerms": [{"alias": karpenter.ami_alias}],
+                    "subnetSelectorTerms": discovery,
+                    "securityGroupSelectorTerms": discovery,
+                    "blockDeviceMappings": [
+                        {
+                            "deviceName": "/dev/xvda",
+                            "ebs": {
+                                "volumeSize": f"{pool.disk_size_gb}Gi",
+                                "volumeType": "gp3",
+                                "encrypted": True,
+                                "deleteOnTermination": True,
+                            },
+                        }
+                    ],
+                },
+                opts=after_crds,
+            )
+            # A NodePool names its class; on destroy the pool (and its nodes) goes first.
             k8s.apiextensions.CustomResource(
                 f"node-pool-{pool_name}",
                 api_version="karpenter.sh/v1",
                 kind="NodePool",
                 metadata={"name": pool_name},
                 spec=spec,
-                opts=after_crds,
+                opts=pulumi.ResourceOptions.merge(after_crds, pulumi.ResourceOptions(depends_on=[node_class])),
             )
         self.register_outputs({})
 

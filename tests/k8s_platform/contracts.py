@@ -120,8 +120,8 @@ def aws_karpenter_contract() -> PlatformContract:
                 node_role_name="mlops-dev-karpenter-node",
                 discovery_tag_value="mlops-dev",
                 ami_alias="al2023@v20261101",
-                cpu_pool=CpuSpotNodePool(),
-                gpu_pool=GpuSpotNodePool(),
+                cpu_pool=CpuSpotNodePool(disk_size_gb=50),
+                gpu_pool=GpuSpotNodePool(disk_size_gb=200),
             ),
         ),
         ingress=Ingress(

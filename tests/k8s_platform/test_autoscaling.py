@@ -34,12 +34,24 @@ def test_cpu_pool_is_capped_by_its_max_size() -> None:
     assert _pool("cpu-spot")["limits"] == {"cpu": "40"}  # 10 x xlarge (4 vCPU)
 
 
-def test_node_class_uses_the_contracts_role_ami_and_discovery_tag() -> None:
-    (node_class,) = custom_resources(platform_run("aws-karpenter"), "EC2NodeClass")
-    spec = node_class.inputs["spec"]
-    assert spec["role"] == "mlops-dev-karpenter-node"
-    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20261101"}]
-    assert spec["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "mlops-dev"}}]
+def test_node_classes_use_the_contracts_role_ami_and_discovery_tag() -> None:
+    node_classes = custom_resources(platform_run("aws-karpenter"), "EC2NodeClass")
+    assert len(node_classes) == 2
+    for node_class in node_classes:
+        spec = node_class.inputs["spec"]
+        assert spec["role"] == "mlops-dev-karpenter-node"
+        assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20261101"}]
+        assert spec["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "mlops-dev"}}]
+
+
+def test_each_spot_pool_launches_nodes_with_its_own_disk_size() -> None:
+    run = platform_run("aws-karpenter")
+    classes = {c.inputs["metadata"]["name"]: c.inputs["spec"] for c in custom_resources(run, "EC2NodeClass")}
+    for pool in custom_resources(run, "NodePool"):
+        ref = pool.inputs["spec"]["template"]["spec"]["nodeClassRef"]["name"]
+        assert ref == pool.inputs["metadata"]["name"]
+    sizes = {name: spec["blockDeviceMappings"][0]["ebs"]["volumeSize"] for name, spec in classes.items()}
+    assert sizes["cpu-spot"] != sizes["gpu-spot"], "the two pools' diskSizeGb differ in this contract"
 
 
 def test_karpenter_knows_its_cluster_and_interruption_queue() -> None:

@@ -57,7 +57,7 @@ def test_node_class_and_node_pools_wait_for_the_node_access_entry_and_node_polic
         if r.name.startswith("capacity-karpenter-node-")
     ]
     objects = [*_custom(run, "karpenter.k8s.aws/v1", "EC2NodeClass"), *_custom(run, "karpenter.sh/v1", "NodePool")]
-    assert len(objects) == 3 and len(policies) == 4
+    assert len(objects) == 4 and len(policies) == 4  # a node class and a node pool per spot pool
     for declared in objects:
         assert run.depends_on(declared, entry), declared.name
         assert run.depends_on(declared, _release(run, "karpenter")), declared.name
