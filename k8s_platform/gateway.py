@@ -6,7 +6,7 @@ The gateway is reachable from outside only when the UIs are published behind OID
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -221,7 +221,7 @@ class Gateway(pulumi.ComponentResource):
         """Every listener admits routes only from the namespaces it serves, so no team can attach a route to a
         UI's host, and no model route lands on a listener without the authentication the user chose."""
 
-        def https(name: str, host: str, admits: dict[str, object], secret: str = "") -> dict[str, object]:
+        def https(name: str, host: str, admits: Mapping[str, object], secret: str = "") -> dict[str, object]:
             return {
                 "name": name,
                 "protocol": "HTTPS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -171,8 +171,8 @@ class Kserve(pulumi.ComponentResource):
             spec["replicas"] = args.pods.HA_REPLICAS
         k8s.apps.v1.DeploymentPatch(
             "kserve-controller-availability",
-            metadata={"name": CONTROLLER, "namespace": ns},
-            spec=spec,
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=CONTROLLER, namespace=ns),
+            spec=cast(Any, spec),  # a partial spec: the SDK types it as its TypedDict
             opts=after_release,
         )
         if args.pods.high_availability:

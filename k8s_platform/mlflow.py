@@ -261,7 +261,7 @@ class Mlflow(pulumi.ComponentResource):
         db, store = args.database, args.artifact_store
 
         # The pod cannot start without its Secrets, so the release (which waits for ready pods) waits for them.
-        secrets = [
+        secrets: list[pulumi.Resource] = [
             k8s.core.v1.Secret(
                 "database-credentials",
                 metadata={"name": DATABASE_SECRET, "namespace": ns},
