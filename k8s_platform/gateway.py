@@ -281,14 +281,7 @@ class Gateway(pulumi.ComponentResource):
             kind="SecurityPolicy",
             metadata={"name": "model-api-jwt", "namespace": gateway_ns},
             spec={
-                "targetRefs": [
-                    {
-                        "group": "gateway.networking.k8s.io",
-                        "kind": "Gateway",
-                        "name": GATEWAY_NAME,
-                        "sectionName": MODELS_LISTENER,
-                    }
-                ],
+                "targetRefs": [_listener_target(MODELS_LISTENER)],
                 "jwt": {"providers": [provider]},
             },
             opts=opts,
@@ -329,15 +322,7 @@ class Gateway(pulumi.ComponentResource):
             kind="SecurityPolicy",
             metadata={"name": "platform-sso", "namespace": gateway_ns},
             spec={
-                "targetRefs": [
-                    {
-                        "group": "gateway.networking.k8s.io",
-                        "kind": "Gateway",
-                        "name": GATEWAY_NAME,
-                        "sectionName": f"https-{ui.name}",
-                    }
-                    for ui in args.uis
-                ],
+                "targetRefs": [_listener_target(f"https-{ui.name}") for ui in args.uis],
                 "oidc": {
                     "provider": {"issuer": sso.issuer},
                     "clientID": sso.client_id,
@@ -350,3 +335,8 @@ class Gateway(pulumi.ComponentResource):
             },
             opts=after_crds,
         )
+
+
+def _listener_target(listener: str) -> dict[str, str]:
+    """A policy's target: one listener of the platform Gateway (Envoy Gateway's `targetRefs` with `sectionName`)."""
+    return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME, "sectionName": listener}

@@ -399,6 +399,7 @@ def _allocatable(cluster: Cluster, pool: NodePool) -> tuple[int, int] | None:
 
     found = []
     for machine_name in pool.machine_types:
+        machine: machines.MachineType | None
         if cluster.cloud == "local":
             node = facts.LOCAL["node"]
             machine = machines.local_node(node["vcpu"], node["memory_gib"])

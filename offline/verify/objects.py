@@ -207,6 +207,19 @@ def _reduce_template(template: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+OPERATOR_POD_FIELDS = (
+    "replicas",
+    "tolerations",
+    "affinity",
+    "nodeSelector",
+    "securityContext",
+    "resources",
+    "podMetadata",
+    "priorityClassName",
+    "serviceAccountName",
+)
+"""The pod fields of a Prometheus or Alertmanager resource, which the operator copies into its StatefulSet."""
+
 _SPEC_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "Service": ("type", "selector", "ports", "clusterIP"),
     "NetworkPolicy": ("podSelector", "policyTypes", "ingress", "egress"),
@@ -220,28 +233,8 @@ _SPEC_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "Policy": ("validationFailureAction", "rules"),
     "APIService": ("service", "group", "version"),
     # The operator turns these into StatefulSets at run time (offline.verify.runtime): their pod fields.
-    "Prometheus": (
-        "replicas",
-        "tolerations",
-        "affinity",
-        "nodeSelector",
-        "securityContext",
-        "resources",
-        "podMetadata",
-        "priorityClassName",
-        "serviceAccountName",
-    ),
-    "Alertmanager": (
-        "replicas",
-        "tolerations",
-        "affinity",
-        "nodeSelector",
-        "securityContext",
-        "resources",
-        "podMetadata",
-        "priorityClassName",
-        "serviceAccountName",
-    ),
+    "Prometheus": OPERATOR_POD_FIELDS,
+    "Alertmanager": OPERATOR_POD_FIELDS,
 }
 
 
