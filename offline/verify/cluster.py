@@ -77,8 +77,7 @@ class Cluster:
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> StackConfig:
-    settings, _ = stack_file_config(stack, overrides=STAND_IN_DEPLOYER)
-    settings = {**settings, **{k: json.dumps(v) for k, v in (overrides or {}).items()}}
+    settings, _ = stack_file_config(stack, overrides={**STAND_IN_DEPLOYER, **(overrides or {})})
     return parse_stack_config(decode_project_config(settings), f"Pulumi.{stack}.yaml")
 
 

@@ -50,9 +50,7 @@ def split_target(target: str) -> tuple[str, dict[str, Any]]:
 def run_target(target: str) -> StackRun:
     """Evaluate a stack file, or a stack file with a variant's config on top, under mocks."""
     stack, overrides = split_target(target)
-    config, secret_keys = stack_file_config(stack, overrides=STAND_IN_DEPLOYER)
-    for key, value in overrides.items():
-        config[f"mlops-platform:{key}"] = json.dumps(value)
+    config, secret_keys = stack_file_config(stack, overrides={**STAND_IN_DEPLOYER, **overrides})
 
     def program() -> None:
         runpy.run_path(str(ROOT_DIR / "__main__.py"), run_name="__main__")

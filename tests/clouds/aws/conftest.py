@@ -19,7 +19,7 @@ from clouds import build_foundation
 from clouds.contract import PlatformContract
 from config import load_stack_config
 from offline.harness import ROOT_DIR, DeclaredResource, StackRun, run_program, stack_file_config
-from tests.conftest import REACHABLE_ENDPOINT
+from tests.conftest import AWS_TEAMS, REACHABLE_ENDPOINT
 
 PROD_OVERRIDES: dict[str, Any] = {
     "mlops-platform:environment": "prod",
@@ -45,16 +45,7 @@ PROD_OVERRIDES: dict[str, Any] = {
 _runs: dict[str, StackRun] = {}
 
 
-TEAMS = {
-    "mlops-platform:teams": [
-        {
-            "name": "fraud",
-            "identityGroup": "arn:aws:iam::123456789012:role/ds-fraud",
-            "quota": {"cpu": "32", "memory": "128Gi", "gpus": 1},
-        },
-        {"name": "search", "identityGroup": "arn:aws:iam::123456789012:role/ds-search"},
-    ]
-}
+TEAMS = {"mlops-platform:teams": AWS_TEAMS}
 """Two teams whose roles live in the (mocked) deploying account, in every run here (dev-aws ships no teams: no
 role of yours is known to it)."""
 
