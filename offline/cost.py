@@ -35,6 +35,8 @@ from offline.harness import (
     STAND_IN_DEPLOYER,
     DeclaredResource,
     StackRun,
+    UnknownStackError,
+    known_stacks,
     run_stack,
     stack_file_config,
     stack_files,
@@ -742,12 +744,8 @@ def main(argv: list[str] | None = None) -> int:
         stacks = available if args.all else args.stacks
         if not stacks:
             parser.error(f"name a stack ({', '.join(available)}), --all or --write-docs")
-        unknown = [s for s in stacks if s not in available]
-        if unknown:
-            print(f"no stack file Pulumi.{unknown[0]}.yaml; stacks here: {', '.join(available)}", file=sys.stderr)
-            return 2
-        results = _estimates(stacks, root)
-    except ConfigError as error:
+        results = _estimates(known_stacks(stacks, root), root)
+    except (ConfigError, UnknownStackError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.json:

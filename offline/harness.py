@@ -34,6 +34,20 @@ def stack_files(root: Path = ROOT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
+class UnknownStackError(ValueError):
+    """A command names a stack that has no stack file in the project."""
+
+
+def known_stacks(names: Sequence[str], root: Path = ROOT_DIR) -> list[str]:
+    """`names`, each checked to have a `Pulumi.<stack>.yaml` in `root`; the offline commands' one way to say which
+    stacks exist when a name is wrong."""
+    available = stack_files(root)
+    unknown = [s for s in names if s not in available]
+    if unknown:
+        raise UnknownStackError(f"no stack file Pulumi.{unknown[0]}.yaml; stacks here: {', '.join(available)}")
+    return list(names)
+
+
 STAND_IN_DEPLOYER: Mapping[str, Any] = {"cluster.endpointAllowList": ["93.184.216.0/24"]}
 """Overrides for offline evaluations of a shipped stack file that are not about the API endpoint (tests, cost
 figures, `make verify`): no shipped file can name the deployer's egress CIDR (it is each user's own, and the config

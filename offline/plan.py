@@ -23,7 +23,16 @@ import yaml
 
 from config import ConfigError
 from offline import cost
-from offline.harness import ROOT_DIR, SECRET_MASK, DeclaredResource, StackRun, run_stack, stack_files
+from offline.harness import (
+    ROOT_DIR,
+    SECRET_MASK,
+    DeclaredResource,
+    StackRun,
+    UnknownStackError,
+    known_stacks,
+    run_stack,
+    stack_files,
+)
 
 FOLD_AT = 4
 """Siblings of one kind are folded into one line from this many on (unless --full)."""
@@ -259,9 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     stacks = available if args.all else args.stacks
     if not stacks:
         parser.error(f"name a stack ({', '.join(available)}) or pass --all")
-    unknown = [s for s in stacks if s not in available]
-    if unknown:
-        print(f"no stack file Pulumi.{unknown[0]}.yaml; stacks here: {', '.join(available)}", file=sys.stderr)
+    try:
+        known_stacks(stacks, args.project_dir)
+    except UnknownStackError as error:
+        print(error, file=sys.stderr)
         return 2
     planned = []
     for stack in stacks:

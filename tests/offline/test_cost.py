@@ -131,3 +131,8 @@ def test_write_docs_rewrites_every_marker_from_the_estimate(project: Path) -> No
     assert (
         project / "README.md"
     ).read_text() == f"Idle: <!-- cost:demo-aws:idle -->{expected}<!-- /cost --> a month.\n"
+
+
+def test_cost_of_an_unknown_stack_names_the_stacks_that_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost.main(["dev-nowhere"]) == 2
+    assert capsys.readouterr().err.startswith("no stack file Pulumi.dev-nowhere.yaml; stacks here: dev-aws, ")
