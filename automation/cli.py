@@ -6,13 +6,16 @@ Nothing here imports Pulumi, so `--help` works before any dependency or the Pulu
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from automation.render import ExitCode, change_summary_json, exit_code, last_error_line, summary_table
+from automation.exit_codes import ExitCode, describe_exit_codes
+from automation.render import StackResult, change_summary_json, drift_report, exit_code, last_error_line, summary_table
 from automation.safety import destroy_refusal
-from automation.stacks import POLICY_PACK, SelectionError, check_backend_url, select_stacks
+from automation.stacks import POLICY_PACK, SelectionError, check_backend_url, select_stacks, short_name
 
 INSTALL_HINT = (
     "the pulumi CLI is not on PATH; install it with `curl -fsSL https://get.pulumi.com | sh` "
@@ -29,11 +32,19 @@ COMMANDS = {
 }
 
 
+class UsageParser(argparse.ArgumentParser):
+    """argparse, but a bad command line exits 64 (EX_USAGE): argparse's own 2 is `drift`'s "drift found"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog="python -m automation",
         description="Drive the MLOps platform's stacks with the Pulumi Automation API (CI or laptop).",
-        epilog="Exit codes: 0 success, 1 error or refusal, 2 drift found (drift), 130 interrupted.",
+        epilog=describe_exit_codes(),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
@@ -57,6 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--no-policy", action="store_true", help="skip the policy pack")
         if name == "preview":
             sub.add_argument("--json-summary", type=Path, metavar="FILE", help="write the change summary as JSON")
+        if name == "drift":
+            sub.add_argument(
+                "--report-dir", type=Path, metavar="DIR", help="write DIR/<stack>.json per stack (for a tracking issue)"
+            )
+        sub.add_argument(
+            "--heartbeat",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="name the operations still running this often (default 60)",
+        )
+        sub.add_argument(
+            "--sigterm-grace",
+            type=float,
+            default=1.5,
+            metavar="SECONDS",
+            help="after SIGTERM, how long pulumi may cancel gracefully before it is stopped (default 1.5)",
+        )
         if name in ("up", "outputs"):
             sub.add_argument("--show-secrets", action="store_true", help="print secret outputs in clear")
         if name == "destroy":
@@ -70,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALL_HINT, file=sys.stderr)
         return ExitCode.ERROR
     try:
-        from automation.runner import Options, prepare, run_stacks
+        from automation.processes import PulumiProcesses, StopSignals
+        from automation.runner import Options, prepare, run_stacks, say
         from offline.harness import stack_files  # the one definition of "the project's stacks"
     except ImportError as error:
         print(f"{error.name or error} is not installed; run `make venv` and use .venv/bin/python", file=sys.stderr)
@@ -96,18 +126,32 @@ def main(argv: list[str] | None = None) -> int:
         policy_pack=None if no_policy else args.policy_pack,
         lock_attempts=args.lock_attempts,
         show_secrets=getattr(args, "show_secrets", False),
+        heartbeat_seconds=args.heartbeat,
     )
-    try:
-        prepare(options)
-    except KeyboardInterrupt:
-        return ExitCode.CANCELLED
-    except Exception as error:  # one readable line instead of a traceback
-        print(f"preparing the workspace failed: {last_error_line(error)}", file=sys.stderr)
-        return ExitCode.ERROR
-    results = run_stacks(stacks, options, args.parallel)
+    processes = PulumiProcesses()
+    with StopSignals(processes, say, grace_seconds=args.sigterm_grace).installed() as stop:
+        try:
+            prepare(options, processes)
+        except Exception as error:  # one readable line instead of a traceback
+            if stop.received is None:
+                print(f"preparing the workspace failed: {last_error_line(error)}", file=sys.stderr)
+                return ExitCode.ERROR
+        results = run_stacks(stacks, options, args.parallel, processes)
+        stop.wait_for_hard_stop()
+    report(args, results)
+    return stop.exit_code() or exit_code(results)
+
+
+def report(args: argparse.Namespace, results: list[StackResult]) -> None:
+    """The summary is printed however the run ended: success, failure, Ctrl-C or SIGTERM."""
     print()
-    print(summary_table(results))
+    print(summary_table(results), flush=True)
     if getattr(args, "json_summary", None):
         args.json_summary.write_text(change_summary_json(results) + "\n")
         print(f"change summary: {args.json_summary}")
-    return exit_code(results)
+    if getattr(args, "report_dir", None):
+        args.report_dir.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            path = args.report_dir / f"{short_name(result.stack)}.json"
+            path.write_text(json.dumps(drift_report(result), indent=2) + "\n")
+        print(f"drift reports: {args.report_dir}", flush=True)

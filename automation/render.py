@@ -8,20 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SYMBOLS = {
-    "create": "+",
-    "update": "~",
-    "delete": "-",
-    "replace": "+-",
-    "create-replacement": "++",
-    "delete-replaced": "--",
-    "read": ">",
-    "refresh": "~",
-    "import": "=",
-    "discard": "-",
-}
-QUIET_OPS = {"same", "read", "refresh"}
-"""Operations that change nothing and would drown the interesting lines."""
+from automation.exit_codes import ExitCode
+from automation.progress import QUIET_OPS
 
 
 class Status(StrEnum):
@@ -30,13 +18,8 @@ class Status(StrEnum):
     FAILED = "failed"
     REFUSED = "refused"
     CANCELLED = "cancelled"
-
-
-class ExitCode:
-    OK = 0
-    ERROR = 1
-    DRIFT = 2
-    CANCELLED = 130
+    SKIPPED = "skipped"
+    """Not started: the driver was interrupted first."""
 
 
 @dataclass
@@ -45,53 +28,10 @@ class StackResult:
     command: str
     status: Status = Status.OK
     changes: dict[str, int] = field(default_factory=dict)
-    resources: list[dict[str, str]] = field(default_factory=list)
-    """The operations seen on the event stream: {op, type, name}."""
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per resource that changes: {op, type, name, urn} (+ replace_keys for a replacement)."""
     message: str = ""
     seconds: float = 0.0
-
-
-def resource_name(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
-
-
-def event_line(stack: str, event: Any) -> str | None:
-    """One readable line for an engine event worth showing, else None.
-
-    Resource operations are shown when they finish (or, in a preview, when planned); failures, errors,
-    warnings and policy violations always; unchanged resources never.
-    """
-    if event.res_outputs_event is not None:
-        meta = event.res_outputs_event.metadata
-        op = str(getattr(meta.op, "value", meta.op))
-        if op in QUIET_OPS:
-            return None
-        return f"[{stack}] {SYMBOLS.get(op, '?'):>2} {op:<18} {meta.type}  {resource_name(meta.urn)}"
-    if event.res_op_failed_event is not None:
-        meta = event.res_op_failed_event.metadata
-        op = str(getattr(meta.op, "value", meta.op))
-        return f"[{stack}] !! {op} failed        {meta.type}  {resource_name(meta.urn)}"
-    if event.policy_event is not None:
-        policy = event.policy_event
-        where = f" ({resource_name(policy.resource_urn)})" if policy.resource_urn else ""
-        return f"[{stack}] policy {policy.enforcement_level} {policy.policy_name}{where}: {policy.message.strip()}"
-    if event.diagnostic_event is not None:
-        diagnostic = event.diagnostic_event
-        if diagnostic.severity in ("error", "warning") and not diagnostic.ephemeral:
-            where = f" ({resource_name(diagnostic.urn)})" if diagnostic.urn else ""
-            return f"[{stack}] {diagnostic.severity}{where}: {diagnostic.message.strip()}"
-    return None
-
-
-def resource_operation(event: Any) -> dict[str, str] | None:
-    """{op, type, name} of a finished (or planned) resource operation that changes something."""
-    if event.res_outputs_event is None:
-        return None
-    meta = event.res_outputs_event.metadata
-    op = str(getattr(meta.op, "value", meta.op))
-    if op in QUIET_OPS | {"same"}:
-        return None
-    return {"op": op, "type": meta.type, "name": resource_name(meta.urn)}
 
 
 def change_counts(op_map: Mapping[Any, int] | None) -> dict[str, int]:
@@ -105,10 +45,10 @@ def drifted(counts: Mapping[str, int]) -> bool:
     return any(n for op, n in counts.items() if op not in QUIET_OPS)
 
 
-def exit_code(results: list[StackResult]) -> int:
-    """0 all good; 2 drift (and nothing worse); 1 any failure or refusal; 130 interrupted."""
+def exit_code(results: list[StackResult]) -> ExitCode:
+    """130 interrupted; 1 any failure or refusal; 2 drift (and nothing worse); else 0 (SIGTERM: see StopSignals)."""
     statuses = {r.status for r in results}
-    if Status.CANCELLED in statuses:
+    if statuses & {Status.CANCELLED, Status.SKIPPED}:
         return ExitCode.CANCELLED
     if statuses & {Status.FAILED, Status.REFUSED}:
         return ExitCode.ERROR
@@ -118,30 +58,37 @@ def exit_code(results: list[StackResult]) -> int:
 
 
 def summary_table(results: list[StackResult]) -> str:
-    """One row per stack: status, creates/updates/deletes (replaces count as both), time, note."""
-    headers = ["stack", "command", "status", "create", "update", "delete", "seconds", "note"]
-    rows = []
-    for r in results:
-        c = r.changes
-        replaced = c.get("replace", 0) + c.get("create-replacement", 0)
-        rows.append(
-            [
-                r.stack,
-                r.command,
-                r.status.value,
-                str(c.get("create", 0) + replaced),
-                str(c.get("update", 0)),
-                str(c.get("delete", 0) + c.get("delete-replaced", 0) + c.get("replace", 0)),
-                f"{r.seconds:.0f}",
-                r.message.splitlines()[0] if r.message else "",
-            ]
-        )
+    """One row per stack (a replacement counts once, in its own column), then every replacement and its cause."""
+    headers = ["stack", "command", "status", "create", "update", "replace", "delete", "seconds", "note"]
+    rows = [
+        [
+            r.stack,
+            r.command,
+            r.status.value,
+            *(str(r.changes.get(op, 0)) for op in ("create", "update", "replace", "delete")),
+            f"{r.seconds:.0f}",
+            r.message.splitlines()[0] if r.message else "",
+        ]
+        for r in results
+    ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
 
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)])
+    table = [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+    return "\n".join(table + replacement_lines(results))
+
+
+def replacement_lines(results: list[StackResult]) -> list[str]:
+    """Replacements delete the old resource (a database, a cluster): listed apart, with the inputs forcing them."""
+    lines = [
+        f"  {r.stack}  {item['type']}  {item['name']}  forced by: {', '.join(item.get('replace_keys') or ['?'])}"
+        for r in results
+        for item in r.resources
+        if item["op"] == "replace"
+    ]
+    return ["", "REPLACEMENTS (the old resource is deleted):", *lines] if lines else []
 
 
 def change_summary_json(results: list[StackResult]) -> str:
@@ -152,12 +99,23 @@ def change_summary_json(results: list[StackResult]) -> str:
                 "status": r.status.value,
                 "changes": r.changes,
                 "resources": r.resources,
+                "replacements": [item for item in r.resources if item["op"] == "replace"],
                 "message": r.message,
             }
             for r in results
         },
         indent=2,
     )
+
+
+def drift_report(result: StackResult) -> dict[str, Any]:
+    """What `drift --report-dir DIR` writes per stack for the workflow's tracking issue (automation/drift_issue.py)."""
+    return {
+        "stack": result.stack,
+        "status": result.status.value,
+        "drifted": result.resources if result.status == Status.DRIFT else [],
+        "message": result.message,
+    }
 
 
 def last_error_line(error: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""What the driver prints: one line per resource operation, the per-stack table, the CI change summary."""
+"""What the driver prints at the end: the per-stack table with its replacements, the CI change summary, outputs."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import json
 
 from pulumi.automation import EngineEvent, OutputValue
 
+from automation.progress import StackProgress
 from automation.render import (
     StackResult,
     Status,
     change_counts,
     change_summary_json,
-    event_line,
     last_error_line,
     output_lines,
-    resource_operation,
     summary_table,
 )
 
@@ -26,52 +25,32 @@ def outputs_event(op: str) -> EngineEvent:
     return EngineEvent.from_json({"sequence": 1, "timestamp": 0, "resOutputsEvent": {"metadata": metadata}})
 
 
-def test_resource_operation_is_one_line_with_stack_op_type_and_name() -> None:
-    assert (
-        event_line("dev-aws", outputs_event("create"))
-        == "[dev-aws]  + create             aws:s3/bucket:Bucket  artifacts"
-    )
-
-
-def test_unchanged_resources_print_nothing() -> None:
-    assert (event_line("dev-aws", outputs_event("same")), resource_operation(outputs_event("same"))) == (None, None)
-
-
-def test_failed_operation_is_flagged() -> None:
-    metadata = {"op": "update", "urn": BUCKET_URN, "type": "aws:s3/bucket:Bucket", "provider": ""}
-    event = EngineEvent.from_json(
-        {"sequence": 2, "timestamp": 0, "resOpFailedEvent": {"metadata": metadata, "status": 1, "steps": 1}}
-    )
-    assert event_line("dev-aws", event) == "[dev-aws] !! update failed        aws:s3/bucket:Bucket  artifacts"
-
-
-def test_policy_violation_names_policy_resource_and_message() -> None:
-    policy = {
-        "message": "S3 bucket 'artifacts' has no aws.s3.BucketPublicAccessBlock; add one.\n",
-        "color": "never",
-        "policyName": "s3-bucket-has-public-access-block-and-encryption",
-        "policyPackName": "mlops-platform",
-        "policyPackVersion": "0.1.0",
-        "policyPackVersionTag": "0.1.0",
-        "enforcementLevel": "mandatory",
-        "resourceUrn": BUCKET_URN,
-    }
-    line = event_line("dev-aws", EngineEvent.from_json({"sequence": 3, "timestamp": 0, "policyEvent": policy}))
-    assert line == (
-        "[dev-aws] policy mandatory s3-bucket-has-public-access-block-and-encryption (artifacts): "
-        "S3 bucket 'artifacts' has no aws.s3.BucketPublicAccessBlock; add one."
-    )
+DB = {"op": "replace", "type": "aws:rds/instance:Instance", "name": "db", "replace_keys": ["engineVersion"]}
 
 
 def test_summary_table_has_a_row_per_stack_with_counts() -> None:
     results = [
-        StackResult("dev-aws", "up", Status.OK, changes={"create": 3, "replace": 1}),
+        StackResult("dev-aws", "up", Status.OK, changes={"create": 3, "update": 2}),
         StackResult("dev-gcp", "up", Status.FAILED, message="error: quota exceeded\nmore"),
     ]
     rows = summary_table(results).splitlines()
-    assert rows[0].split() == ["stack", "command", "status", "create", "update", "delete", "seconds", "note"]
-    assert rows[2].split() == ["dev-aws", "up", "ok", "4", "0", "1", "0"]
+    assert rows[0].split()[:3] == ["stack", "command", "status"]
+    assert rows[2].split() == ["dev-aws", "up", "ok", "3", "2", "0", "0", "0"]
     assert rows[3].split()[:3] == ["dev-gcp", "up", "failed"] and rows[3].endswith("error: quota exceeded")
+
+
+def test_a_replacement_counts_once_in_its_own_column_not_as_create_and_delete() -> None:
+    rows = summary_table([StackResult("dev-aws", "preview", changes={"replace": 1})]).splitlines()
+    header, row = rows[0].split(), rows[2].split()
+    assert dict(zip(header[3:7], row[3:7], strict=True)) == {"create": "0", "update": "0", "replace": "1", "delete": "0"}
+
+
+def test_replacements_are_listed_below_the_table_with_the_inputs_forcing_them() -> None:
+    table = summary_table([StackResult("dev-aws", "preview", changes={"replace": 1}, resources=[DB])])
+    assert table.splitlines()[-2:] == [
+        "REPLACEMENTS (the old resource is deleted):",
+        "  dev-aws  aws:rds/instance:Instance  db  forced by: engineVersion",
+    ]
 
 
 def test_change_counts_drop_unchanged_resources() -> None:
@@ -79,12 +58,21 @@ def test_change_counts_drop_unchanged_resources() -> None:
 
 
 def test_json_change_summary_lists_changes_and_resources_per_stack() -> None:
-    operation = resource_operation(outputs_event("create"))
-    assert operation is not None
-    result = StackResult("dev-aws", "preview", changes={"create": 1}, resources=[operation])
+    progress = StackProgress("dev-aws")
+    progress.start_phase("preview", planning=True)
+    progress.lines_for(outputs_event("create"))
+    resources = [op.as_dict() for op in progress.finished.values()]
+    result = StackResult("dev-aws", "preview", changes={"create": 1}, resources=resources)
     summary = json.loads(change_summary_json([result]))
     assert summary["dev-aws"]["changes"] == {"create": 1}
-    assert summary["dev-aws"]["resources"] == [{"op": "create", "type": "aws:s3/bucket:Bucket", "name": "artifacts"}]
+    assert summary["dev-aws"]["resources"] == [
+        {"op": "create", "type": "aws:s3/bucket:Bucket", "name": "artifacts", "urn": BUCKET_URN}
+    ]
+
+
+def test_json_change_summary_lists_the_replacements_apart() -> None:
+    result = StackResult("dev-aws", "preview", changes={"replace": 1}, resources=[DB])
+    assert json.loads(change_summary_json([result]))["dev-aws"]["replacements"] == [DB]
 
 
 def test_secret_outputs_are_masked_unless_asked() -> None:

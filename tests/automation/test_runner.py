@@ -1,4 +1,4 @@
-"""The driver's engine-facing flow against a stand-in stack: results, drift, locks, Ctrl-C (no CLI needed)."""
+"""The driver's engine-facing flow against a fake stack (results, drift, locks) and a stand-in CLI (what `up` prints)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pulumi.automation.errors import ConcurrentUpdateError, StackNotFoundError
 from automation import runner
 from automation.render import Status
 from automation.runner import Options, run_stacks
+from tests.automation.conftest import StandIn, step
 
 DRIFTED_URN = "urn:pulumi:dev-aws::mlops-platform::aws:s3/bucket:Bucket::artifacts"
 
@@ -41,6 +42,7 @@ class FakeStack:
 
 def use_stack(monkeypatch: pytest.MonkeyPatch, stack: FakeStack) -> None:
     opened = lambda **_: stack  # noqa: E731
+    monkeypatch.setattr(runner, "SupervisedPulumiCommand", lambda processes: None)  # no CLI to ask its version
     monkeypatch.setattr(runner.auto, "create_or_select_stack", opened)
     monkeypatch.setattr(runner.auto, "select_stack", opened)
 
@@ -90,34 +92,12 @@ def test_missing_stack_says_up_creates_it(monkeypatch: pytest.MonkeyPatch) -> No
         raise StackNotFoundError(CommandResult("", "error: no stack named 'dev-aws' found", 255))
 
     monkeypatch.setattr(runner.auto, "select_stack", select_stack)
+    monkeypatch.setattr(runner, "SupervisedPulumiCommand", lambda processes: None)
     [result] = run_stacks(["dev-aws"], Options(command="drift"), max_parallel=1)
     assert (result.status, result.message) == (
         Status.FAILED,
         "stack dev-aws does not exist in this backend; `up` creates it",
     )
-
-
-def test_ctrl_c_cancels_the_running_update(monkeypatch: pytest.MonkeyPatch) -> None:
-    release = runner.threading.Event()
-
-    def long_preview(_: Callable[[EngineEvent], None]) -> Result:
-        release.wait(5)
-        return Result({})
-
-    stack = FakeStack(long_preview)
-    use_stack(monkeypatch, stack)
-    real_wait, calls = runner.wait, []
-
-    def interrupted_wait(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise KeyboardInterrupt
-        release.set()
-        return real_wait(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "wait", interrupted_wait)
-    [result] = run_stacks(["dev-aws"], Options(command="preview"), max_parallel=1)
-    assert stack.cancelled and result.status == Status.CANCELLED
 
 
 def test_unexpected_error_in_a_stack_thread_is_reported_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,8 +149,58 @@ def test_prepare_installs_each_provider_plugin_at_its_requirements_pin(
             installed.append((name, version))
 
     monkeypatch.setattr(runner.auto, "LocalWorkspace", Workspace)
+    monkeypatch.setattr(runner, "SupervisedPulumiCommand", lambda processes: None)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("pulumi==3.1.0\npulumi-gcp==10.2.0\npulumi-random==4.21.4\n")
     monkeypatch.setattr(runner, "REQUIREMENTS", requirements)
-    runner.prepare(Options(command="refresh"))
+    runner.prepare(Options(command="refresh"), runner.PulumiProcesses())
     assert installed == [("gcp", "v10.2.0"), ("random", "v4.21.4")]
+
+
+BUCKET = "urn:pulumi:dev-local::mlops-platform::aws:s3/bucket:Bucket::artifacts"
+DB = "urn:pulumi:dev-local::mlops-platform::aws:rds/instance:Instance::db"
+
+
+def up_scenario() -> dict[str, Any]:
+    """What the engine streams for `up` creating a bucket and replacing a database (gate preview, then update)."""
+    replace = {"keys": ["engineVersion"]}
+
+    def replacement(planning: bool) -> list[dict[str, Any]]:
+        return [
+            step(kind, op, DB, planning, **replace)
+            for op in ("create-replacement", "replace", "delete-replaced")
+            for kind in ("resourcePreEvent", "resOutputsEvent")
+        ]
+
+    create = [step(kind, "create", BUCKET) for kind in ("resourcePreEvent", "resOutputsEvent")]
+    planned = [step(kind, "create", BUCKET, True) for kind in ("resourcePreEvent", "resOutputsEvent")]
+    return {
+        "refresh": {"events": [step("resOutputsEvent", "same", DB)]},
+        "preview": {"events": planned + replacement(True), "summary": {"create": 1, "replace": 1}},
+        "up": {"events": create + replacement(False)},
+        "history": {"summary": {"create": 1, "replace": 1}},
+    }
+
+
+def test_up_prints_phase_headers_and_each_operation_once(
+    stand_in_pulumi: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stand_in_pulumi.play(up_scenario())
+    options = Options(command="up", policy_pack=None, backend_url=f"file://{tmp_path}")
+    [result] = run_stacks(["dev-local"], options, max_parallel=1)
+    lines = capsys.readouterr().out.splitlines()
+    headers = [line for line in lines if line.startswith("[dev-local] ---")]
+    assert headers == [f"[dev-local] --- {phase} ---" for phase in ("refresh", "preview", "update")]
+    assert [line for line in lines if "artifacts" in line] == [
+        "[dev-local]  + create             aws:s3/bucket:Bucket  artifacts"
+    ]
+    assert (result.status, result.changes) == (Status.OK, {"create": 1, "replace": 1})
+
+
+def test_up_records_the_replacement_once_with_its_cause(stand_in_pulumi: StandIn, tmp_path: Path) -> None:
+    stand_in_pulumi.play(up_scenario())
+    options = Options(command="up", policy_pack=None, backend_url=f"file://{tmp_path}")
+    [result] = run_stacks(["dev-local"], options, max_parallel=1)
+    assert [r for r in result.resources if r["name"] == "db"] == [
+        {"op": "replace", "type": "aws:rds/instance:Instance", "name": "db", "urn": DB, "replace_keys": ["engineVersion"]}
+    ]
