@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,8 +12,11 @@ import pytest
 
 from automation import cli
 from automation.cli import COMMANDS, INSTALL_HINT, build_parser, main
+from automation.exit_codes import ExitCode
+from tests.automation.conftest import StandIn, step
 
 ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "urn:pulumi:dev-local::mlops-platform::aws:s3/bucket:Bucket::artifacts"
 
 
 def run_module(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -62,3 +66,30 @@ def test_destroy_without_confirmation_is_refused_before_any_engine_call(
 def test_outputs_of_a_stack_missing_from_the_backend_fail_with_a_clear_message(tmp_path: Path) -> None:
     completed = run_module("outputs", "-s", "dev-local", "--backend-url", f"file://{tmp_path}", env=dict(os.environ))
     assert completed.returncode == 1 and "does not exist in this backend" in completed.stdout
+
+
+def test_a_typo_in_the_arguments_exits_with_the_usage_code_not_drifts() -> None:
+    completed = run_module("drfit", "--stack", "dev-aws")
+    assert (completed.returncode, "invalid choice" in completed.stderr) == (ExitCode.USAGE, True)
+    assert ExitCode.USAGE != ExitCode.DRIFT
+
+
+def test_help_lists_every_exit_code() -> None:
+    epilog = build_parser().epilog or ""
+    assert all(f"{code.value} " in epilog for code in ExitCode)
+
+
+def test_docs_list_every_exit_code() -> None:
+    docs = (ROOT / "docs" / "automation.md").read_text()
+    assert all(f"| `{code.value}` |" in docs for code in ExitCode)
+
+
+def test_drift_writes_a_report_per_stack_for_the_tracking_issue(stand_in_pulumi: StandIn, tmp_path: Path) -> None:
+    drifted = step("resOutputsEvent", "update", BUCKET, True, diffs=["versioning"])
+    stand_in_pulumi.play({"refresh-preview": {"events": [drifted], "summary": {"update": 1, "same": 3}}})
+    reports = tmp_path / "reports"
+    args = ["drift", "-s", "dev-local", "--backend-url", f"file://{tmp_path}", "--report-dir", str(reports)]
+    completed = run_module(*args, env=stand_in_pulumi.env())
+    report = json.loads((reports / "dev-local.json").read_text())
+    assert (completed.returncode, report["status"]) == (ExitCode.DRIFT, "drift")
+    assert report["drifted"] == [{"op": "update", "type": "aws:s3/bucket:Bucket", "name": "artifacts", "urn": BUCKET}]

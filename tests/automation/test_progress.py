@@ -88,7 +88,13 @@ def test_a_replacement_is_recorded_once_with_its_keys() -> None:
     progress = in_phase("update")
     printed(progress, *replacement_steps(planning=False))
     assert [op.as_dict() for op in progress.finished.values()] == [
-        {"op": "replace", "type": "aws:rds/instance:Instance", "name": "db", "urn": DB, "replace_keys": ["engineVersion"]}
+        {
+            "op": "replace",
+            "type": "aws:rds/instance:Instance",
+            "name": "db",
+            "urn": DB,
+            "replace_keys": ["engineVersion"],
+        }
     ]
 
 

@@ -42,7 +42,12 @@ def test_summary_table_has_a_row_per_stack_with_counts() -> None:
 def test_a_replacement_counts_once_in_its_own_column_not_as_create_and_delete() -> None:
     rows = summary_table([StackResult("dev-aws", "preview", changes={"replace": 1})]).splitlines()
     header, row = rows[0].split(), rows[2].split()
-    assert dict(zip(header[3:7], row[3:7], strict=True)) == {"create": "0", "update": "0", "replace": "1", "delete": "0"}
+    assert dict(zip(header[3:7], row[3:7], strict=True)) == {
+        "create": "0",
+        "update": "0",
+        "replace": "1",
+        "delete": "0",
+    }
 
 
 def test_replacements_are_listed_below_the_table_with_the_inputs_forcing_them() -> None:

@@ -202,5 +202,11 @@ def test_up_records_the_replacement_once_with_its_cause(stand_in_pulumi: StandIn
     options = Options(command="up", policy_pack=None, backend_url=f"file://{tmp_path}")
     [result] = run_stacks(["dev-local"], options, max_parallel=1)
     assert [r for r in result.resources if r["name"] == "db"] == [
-        {"op": "replace", "type": "aws:rds/instance:Instance", "name": "db", "urn": DB, "replace_keys": ["engineVersion"]}
+        {
+            "op": "replace",
+            "type": "aws:rds/instance:Instance",
+            "name": "db",
+            "urn": DB,
+            "replace_keys": ["engineVersion"],
+        }
     ]

@@ -57,7 +57,7 @@ def test_terminal_ctrl_c_reaches_pulumi_once_as_a_graceful_interrupt(stand_in_pu
     driver = start_driver(stand_in_pulumi, tmp_path, "--stack", "dev-local")
     [pulumi] = stand_in_pulumi.wait_until_running()
     os.killpg(driver.pid, signal.SIGINT)  # what the terminal does: the whole foreground process group
-    output, _ = driver.communicate(timeout=60)
+    driver.communicate(timeout=60)
     assert signals_received(stand_in_pulumi, pulumi) == ["SIGINT"]
     assert driver.returncode == ExitCode.CANCELLED
 
@@ -96,7 +96,9 @@ def test_sigterm_stops_a_pulumi_that_ignores_the_interrupt_prints_the_summary_an
     assert is_gone(pulumi)
 
 
-def test_sigterm_lets_pulumi_cancel_gracefully_within_the_grace_period(stand_in_pulumi: StandIn, tmp_path: Path) -> None:
+def test_sigterm_lets_pulumi_cancel_gracefully_within_the_grace_period(
+    stand_in_pulumi: StandIn, tmp_path: Path
+) -> None:
     stand_in_pulumi.play(HANGING_PREVIEW)
     driver = start_driver(stand_in_pulumi, tmp_path, "--stack", "dev-local")
     [pulumi] = stand_in_pulumi.wait_until_running()
