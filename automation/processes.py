@@ -43,7 +43,8 @@ class PulumiProcesses:
     """Every running `pulumi` child; thread-safe, since each stack runs in its own thread."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: the signal handler runs on the main thread, possibly while that thread holds the lock.
+        self._lock = threading.RLock()
         self._running: set[subprocess.Popen[str]] = set()
         self.stop_signal: signal.Signals | None = None
 

@@ -19,7 +19,7 @@ from automation.render import StackResult, Status, change_counts, drifted, last_
 from automation.safety import protected_resources, retry_delays, with_retries
 from automation.stacks import POLICY_PACK, REQUIREMENTS, ROOT, plugin_pins
 
-_print_lock = threading.Lock()
+_print_lock = threading.RLock()  # re-entered when a signal handler prints while the main thread prints
 CREATING = ("preview", "up")
 
 
