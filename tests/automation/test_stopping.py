@@ -91,7 +91,7 @@ def test_sigterm_stops_a_pulumi_that_ignores_the_interrupt_prints_the_summary_an
     [pulumi] = stand_in_pulumi.wait_until_running()
     driver.send_signal(signal.SIGTERM)  # what a CI runner does to a cancelled job
     output, _ = driver.communicate(timeout=30)
-    assert (driver.returncode, summary_statuses(output)) == (ExitCode.TERMINATED, {"dev-local": "cancelled"})
+    assert (driver.returncode, summary_statuses(output)) == (ExitCode.TERMINATED, {"dev-local": "cancelled"}), output
     assert signals_received(stand_in_pulumi, pulumi)[0] == "SIGINT"  # graceful first
     assert is_gone(pulumi)
 
