@@ -34,8 +34,10 @@ def signals_received(stand_in: StandIn, pid: int) -> list[str]:
 
 
 def summary_statuses(output: str) -> dict[str, str]:
+    """stack -> status from the summary table: the rows between its header rule and the next blank line."""
     rows = output[output.index("stack  ") :].splitlines()[2:]
-    return {row.split()[0]: row.split()[2] for row in rows if row.strip() and not row.startswith(" ")}
+    table = rows[: rows.index("")] if "" in rows else rows  # after it: replacements, or the SDK's warnings
+    return {row.split()[0]: row.split()[2] for row in table}
 
 
 def is_gone(pid: int, timeout: float = 5.0) -> bool:
