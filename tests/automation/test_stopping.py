@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,7 +38,11 @@ def summary_statuses(output: str) -> dict[str, str]:
     """stack -> status from the summary table: the rows between its header rule and the next blank line."""
     rows = output[output.index("stack  ") :].splitlines()[2:]
     table = rows[: rows.index("")] if "" in rows else rows  # after it: replacements, or the SDK's warnings
-    return {row.split()[0]: row.split()[2] for row in table}
+    # The SDK's warnings go to stderr, which may interleave with the table's lines: keep only rows naming a stack.
+    rows_of_stacks = [
+        row.split() for row in table if re.fullmatch(r"[a-z0-9][a-z0-9+-]*", row.split()[0] if row.split() else "")
+    ]
+    return {fields[0]: fields[2] for fields in rows_of_stacks if len(fields) > 2}
 
 
 def is_gone(pid: int, timeout: float = 5.0) -> bool:
