@@ -15,6 +15,8 @@ from tests.automation.conftest import StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 HANGING_PREVIEW = {"preview": {"hang": True}}
+SUMMARY_ROW = re.compile(r"([a-z0-9][a-z0-9+-]*)\s+\S+\s+(\S+)")
+"""A summary row: stack, command, status, ..."""
 
 
 def start_driver(stand_in: StandIn, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
@@ -39,10 +41,7 @@ def summary_statuses(output: str) -> dict[str, str]:
     rows = output[output.index("stack  ") :].splitlines()[2:]
     table = rows[: rows.index("")] if "" in rows else rows  # after it: replacements, or the SDK's warnings
     # The SDK's warnings go to stderr, which may interleave with the table's lines: keep only rows naming a stack.
-    rows_of_stacks = [
-        row.split() for row in table if re.fullmatch(r"[a-z0-9][a-z0-9+-]*", row.split()[0] if row.split() else "")
-    ]
-    return {fields[0]: fields[2] for fields in rows_of_stacks if len(fields) > 2}
+    return {row[1]: row[2] for line in table if (row := SUMMARY_ROW.match(line))}
 
 
 def is_gone(pid: int, timeout: float = 5.0) -> bool:
