@@ -744,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         stacks = available if args.all else args.stacks
         if not stacks:
             parser.error(f"name a stack ({', '.join(available)}), --all or --write-docs")
-        results = _estimates(known_stacks(stacks, root), root)
+        results = _estimates(known_stacks(stacks, available), root)
     except (ConfigError, UnknownStackError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -38,10 +38,9 @@ class UnknownStackError(ValueError):
     """A command names a stack that has no stack file in the project."""
 
 
-def known_stacks(names: Sequence[str], root: Path = ROOT_DIR) -> list[str]:
-    """`names`, each checked to have a `Pulumi.<stack>.yaml` in `root`; the offline commands' one way to say which
-    stacks exist when a name is wrong."""
-    available = stack_files(root)
+def known_stacks(names: Sequence[str], available: Sequence[str]) -> list[str]:
+    """`names`, each checked to be one of the project's stacks (`stack_files`); the offline commands' one way to say
+    which stacks exist when a name is wrong."""
     unknown = [s for s in names if s not in available]
     if unknown:
         raise UnknownStackError(f"no stack file Pulumi.{unknown[0]}.yaml; stacks here: {', '.join(available)}")

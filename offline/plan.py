@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if not stacks:
         parser.error(f"name a stack ({', '.join(available)}) or pass --all")
     try:
-        known_stacks(stacks, args.project_dir)
+        known_stacks(stacks, available)
     except UnknownStackError as error:
         print(error, file=sys.stderr)
         return 2
